@@ -1,0 +1,3 @@
+from workshop_app.workshop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Workshop plumbing: which PostgreSQL to use, the embedded server, the `workshop` command."""

@@ -1,0 +1,129 @@
+"""The `workshop` command (also `python -m workshop_app`)."""
+
+import argparse
+import os
+import shutil
+import sys
+
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.errors import WorkshopError
+from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.urls import libpq_conninfo, show
+
+FIRST_NOTEBOOK = "notebooks/00-start-here.ipynb"
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from workshop_app.workshop.doctor import report, run_checks
+
+    checks = run_checks()
+    print(report(checks))
+    return 0 if all(c.ok for c in checks) else 2
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    backend = choose_backend()
+    server = backend.server
+    if args.action == "start":
+        if server is None:
+            backend.ensure_running()
+            print(f"Using {backend.describe()} (nothing to start: it runs on its own).")
+        else:
+            started = server.start()
+            print(f"{'Started' if started else 'Already running:'} embedded PostgreSQL, "
+                  f"data in {server.data}")  # fmt: skip
+    elif args.action == "stop":
+        if server is None:
+            print("DATABASE_URL is set: the workshop does not start or stop that server.")
+        else:
+            print("Stopped." if server.stop() else "The embedded server was not running.")
+    elif args.action == "status":
+        return db_status(backend)
+    elif args.action == "url":
+        url = backend.admin_url if args.database is None else backend.url(args.database)
+        print(show(url, reveal=args.show_password))
+    elif args.action == "psql":
+        return db_psql(backend, args.args)
+    elif args.action == "cleanup":
+        backend.ensure_running()
+        dbs, roles = backend.cleanup()
+        print(f"Dropped {len(dbs)} databases and {len(roles)} roles of learner "
+              f"{backend.learner!r}: {', '.join(dbs + roles) or 'none'}")  # fmt: skip
+    return 0
+
+
+def db_status(backend: Backend) -> int:
+    print(f"backend:  {backend.describe()}")
+    if backend.server is not None:
+        status = backend.server.status()
+        print(f"data:     {status.data_dir}")
+        print(f"running:  {'yes, pid ' + str(status.pid) if status.running else 'no'}")
+        if not status.running:
+            print("          start it with `workshop db start` (notebooks start it themselves)")
+            return 1
+    backend.ensure_running()
+    print(f"version:  PostgreSQL {backend.server_version()}")
+    return 0
+
+
+def db_psql(backend: Backend, extra: list[str]) -> int:
+    """The embedded server's own psql; for another server the system psql if there is one."""
+    from workshop_app.workshop.embedded import wheel_bin
+
+    backend.ensure_running()
+    system = shutil.which("psql") if backend.server is None else None
+    psql = system or str(wheel_bin() / "psql")
+    os.execv(psql, [psql, libpq_conninfo(backend.admin_url, connect_timeout=None), *extra])
+    return 0  # not reached
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    backend = choose_backend()
+    print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
+    backend.ensure_running()
+    print(f"PostgreSQL {backend.server_version()} is ready. Starting JupyterLab ...", flush=True)
+    os.chdir(ROOT)
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    argv = [sys.executable, "-m", "jupyterlab", FIRST_NOTEBOOK, *args.args]
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workshop", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check this machine for the course").set_defaults(run=cmd_doctor)
+
+    db = sub.add_parser("db", help="the PostgreSQL server the course uses")
+    db.set_defaults(run=cmd_db)
+    actions = db.add_subparsers(dest="action", required=True)
+    actions.add_parser("start", help="start the embedded server (if it is the backend)")
+    actions.add_parser("stop", help="stop the embedded server")
+    actions.add_parser("status", help="which server, running or not, its version")
+    url = actions.add_parser("url", help="the admin URL, password masked")
+    url.add_argument("--show-password", action="store_true", help="print the password too")
+    url.add_argument("--database", help="another database on the same server")
+    psql = actions.add_parser("psql", help="open psql as the admin")
+    psql.add_argument("args", nargs=argparse.REMAINDER, help="passed on to psql")
+    actions.add_parser("cleanup", help="drop this learner's databases and roles")
+
+    lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
+    lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    lab.set_defaults(run=cmd_lab)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args, extra = p.parse_known_args(argv)  # psql and jupyter options pass through
+    if extra and not hasattr(args, "args"):
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.args = extra + args.args
+    try:
+        return args.run(args)
+    except WorkshopError as err:
+        print(f"workshop: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

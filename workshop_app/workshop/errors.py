@@ -1,0 +1,67 @@
+"""One kind of error for everything a learner can get wrong: a problem and its fix."""
+
+import re
+
+import psycopg
+
+
+class WorkshopError(Exception):
+    """Shown to the learner as two lines, never as a traceback."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.problem}\n  Fix: {self.fix}"
+
+
+def explain_connect_error(err: psycopg.OperationalError, where: str) -> WorkshopError:
+    """Turn libpq's message into one problem and one fix. `where` names the server, masked."""
+    msg = str(err).strip()
+    if m := re.search(r'password authentication failed for user "([^"]+)"', msg):
+        return WorkshopError(
+            f'PostgreSQL at {where} rejected the password for role "{m[1]}".',
+            "correct the password in DATABASE_URL (in .env or the environment); URL-encode "
+            "special characters, e.g. @ as %40 and % as %25.",
+        )
+    if "no password supplied" in msg:
+        return WorkshopError(
+            f"PostgreSQL at {where} asks for a password and the URL has none.",
+            "put it in the URL: postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE.",
+        )
+    if m := re.search(r'database "([^"]+)" does not exist', msg):
+        return WorkshopError(
+            f'Database "{m[1]}" does not exist on {where}.',
+            f"create it (createdb {m[1]}) or name an existing database in the URL, "
+            "e.g. .../postgres.",
+        )
+    if m := re.search(r'role "([^"]+)" does not exist', msg):
+        return WorkshopError(
+            f'Role "{m[1]}" does not exist on {where}.',
+            "use a role that exists in the URL (the server's admin role, often postgres), "
+            "or create it first.",
+        )
+    if "Connection refused" in msg or "No such file or directory" in msg:
+        return WorkshopError(
+            f"Nothing accepts connections at {where} (connection refused).",
+            "start that server (docker compose up -d, or your own), check host and port in "
+            "DATABASE_URL, or remove DATABASE_URL to use the embedded server.",
+        )
+    if "could not translate host name" in msg or "Name or service not known" in msg:
+        return WorkshopError(
+            f"The host name in {where} does not resolve.",
+            "use 127.0.0.1 or localhost from your machine; a compose service name such as "
+            "'db' only resolves inside other containers.",
+        )
+    if "timeout expired" in msg:
+        return WorkshopError(
+            f"No answer from {where} within the connect timeout.",
+            "check the host and port, and that a firewall or VPN does not block them.",
+        )
+    first = msg.splitlines()[0] if msg else type(err).__name__
+    return WorkshopError(
+        f"Cannot connect to PostgreSQL at {where}: {first}",
+        "run `workshop doctor` for a full check of your setup.",
+    )
