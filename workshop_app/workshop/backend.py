@@ -53,6 +53,9 @@ class Backend:
         return url.set(username=user, password=password) if user else url
 
     def describe(self) -> str:
+        """For people: where the server came from; a URL only when the learner gave one."""
+        if self.server is not None:
+            return f"{self.source} (private socket; `workshop db status` shows where)"
         return f"{self.source}: {show(self.admin_url)}"
 
     # ----- the server
@@ -148,4 +151,3 @@ def choose_backend(settings: WorkshopSettings | None = None) -> Backend:
 def current() -> Backend:
     """The backend of this process, chosen once. Notebooks and tests start from here."""
     return choose_backend()
-

@@ -6,6 +6,7 @@ import shutil
 import sys
 
 from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.embedded import is_root
 from workshop_app.workshop.errors import WorkshopError
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.urls import libpq_conninfo, show
@@ -85,6 +86,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
     os.chdir(ROOT)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     argv = [sys.executable, "-m", "jupyterlab", FIRST_NOTEBOOK, *args.args]
+    if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
+        argv.append("--allow-root")
     os.execv(sys.executable, argv)
     return 0  # not reached
 

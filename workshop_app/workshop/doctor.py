@@ -1,4 +1,4 @@
-"""`workshop doctor`: is this machine ready for the course? One check a line, each failure with its fix."""
+"""`workshop doctor`: is this machine ready for the course? A check a line, failures with a fix."""
 
 import re
 import sys

@@ -54,9 +54,9 @@ unix_socket_permissions = 0700
 password_encryption = 'scram-sha-256'
 timezone = 'UTC'
 log_timezone = 'UTC'
-# A workshop server: fast over surviving a power cut. Process crashes stay safe.
+# A workshop server: fast over surviving a power cut. Commits still reach the OS before
+# they return (no synchronous_commit = off), so a crash of the server loses nothing.
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 """
 
@@ -210,7 +210,11 @@ class EmbeddedServer:
                     proc.wait(5)
             except psutil.Error:
                 continue
+        # The killed postmaster may linger as a zombie that keeps its locks "alive"; the pid
+        # file and the socket folder belong to this data folder alone, so clear both.
         (self.data / "postmaster.pid").unlink(missing_ok=True)
+        for leftover in self.socket_dir.glob(".s.PGSQL.*"):
+            leftover.unlink(missing_ok=True)
 
     def _check_port_free(self) -> None:
         if not self.port:

@@ -1,0 +1,110 @@
+"""The `workshop` command as a learner meets it: one clear message and exit 2, never a traceback."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.settings import ROOT
+
+
+def workshop(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "workshop_app", *args], capture_output=True, text=True, env=env,
+        cwd=ROOT, timeout=120,
+    )  # fmt: skip
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assert_clear_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert "Fix:" in result.stderr
+    for text in expected:
+        assert text in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@host:notaport/db", "not a valid URL"),
+        ("just some words", "not a valid URL"),
+        ("sqlite:///blog.db", "points at 'sqlite', not PostgreSQL"),
+        ("mysql+pymysql://u:p@localhost/db", "points at 'mysql', not PostgreSQL"),
+    ],
+)
+def test_a_bad_database_url_is_named_with_its_fix(url: str, expected: str) -> None:
+    assert_clear_error(workshop("db", "status", database_url=url), expected)
+
+
+def test_a_server_that_refuses_connections() -> None:
+    port = closed_port()
+    result = workshop("db", "status", database_url=f"postgresql://u:pw@127.0.0.1:{port}/db")
+    assert_clear_error(result, f"127.0.0.1:{port}", "connection refused", "docker compose up -d")
+    assert "pw" not in result.stderr.replace("password", "")
+
+
+def test_doctor_fails_with_exit_2_and_the_fix_when_nothing_listens() -> None:
+    port = closed_port()
+    result = workshop("doctor", database_url=f"postgresql://u:secret@127.0.0.1:{port}/db")
+    assert result.returncode == 2
+    assert "FAIL  server reachable" in result.stdout
+    assert "fix: start that server (docker compose up -d" in result.stdout
+    assert "secret" not in result.stdout
+
+
+def test_doctor_passes_on_the_configured_server(backend: Backend) -> None:
+    env_url = os.environ.get("DATABASE_URL")
+    result = workshop("doctor", database_url=env_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for item in ("Python", "sqlalchemy", "alembic", "backend", "server reachable",
+                 "server version", "create a database", "Jupyter kernel"):  # fmt: skip
+        assert any(line.startswith("OK") and f" {item} " in line for line in
+                   result.stdout.splitlines()), item  # fmt: skip
+    assert backend.server_version().split()[0] in result.stdout
+
+
+def test_a_wrong_password_and_a_missing_database(backend: Backend, database: str) -> None:
+    short = database.removeprefix(backend.prefix) + "_u"
+    role, password = backend.create_role(short)
+    try:
+        wrong = backend.url(database, role, "not-" + password).render_as_string(False)
+        result = workshop("db", "status", database_url=wrong)
+        if result.returncode == 0:
+            pytest.skip("this server trusts every role (no password check to test)")
+        assert_clear_error(result, f'rejected the password for role "{role}"', "URL-encode")
+        assert password not in result.stderr
+
+        missing = backend.url("no_such_db", role, password).render_as_string(False)
+        assert_clear_error(
+            workshop("db", "status", database_url=missing), 'Database "no_such_db" does not exist'
+        )
+    finally:
+        with backend.connect() as conn:
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_url_masks_the_password_unless_asked() -> None:
+    url = "postgresql://bob:hunter2@127.0.0.1:5432/shop"
+    masked = workshop("db", "url", database_url=url)
+    assert masked.stdout.strip() == "postgresql+psycopg://bob:***@127.0.0.1:5432/shop"
+    shown = workshop("db", "url", "--show-password", database_url=url)
+    assert shown.stdout.strip() == "postgresql+psycopg://bob:hunter2@127.0.0.1:5432/shop"
+
+
+def test_psql_runs_against_the_configured_server(backend: Backend) -> None:
+    url = os.environ.get("DATABASE_URL")
+    result = workshop("db", "psql", "-Atc", "SELECT 6 * 7", database_url=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "42"
