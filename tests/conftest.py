@@ -2,16 +2,22 @@
 server by default, any server when DATABASE_URL is set (.ci/run runs both)."""
 
 import contextlib
+import io
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 import pytest
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, NullPool, create_engine
 
 from workshop_app.workshop.backend import Backend, current
 from workshop_app.workshop.embedded import ROOT_BASE, EmbeddedServer, is_root
+from workshop_app.workshop.settings import ROOT
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,3 +56,37 @@ def embedded_home(tmp_path: Path) -> Iterator[Path]:
 
 def connect(url_or_conninfo: str, **kw: object) -> psycopg.Connection:
     return psycopg.connect(url_or_conninfo, autocommit=True, connect_timeout=5, **kw)
+
+
+@pytest.fixture(scope="session")
+def app_database(backend: Backend) -> Iterator[str]:
+    """The blog app reads DATABASE_URL when it is first imported. Import it once per test
+    process, pointed at an empty database of its own, without changing this process's
+    environment (where DATABASE_URL chooses the workshop's server)."""
+    short = f"t_app_{uuid.uuid4().hex[:8]}"
+    name = backend.create_database(short)
+    url = backend.url(name).render_as_string(hide_password=False)
+    with mock.patch.dict(os.environ, {"DATABASE_URL": url}):
+        import workshop_app.main  # noqa: F401
+    yield name
+    backend.drop_database(short)
+
+
+@pytest.fixture
+def engine(backend: Backend, database: str, app_database: str) -> Iterator[Engine]:
+    """A sync engine on this test's own database (psycopg 3, like the app)."""
+    eng = create_engine(backend.url(database), poolclass=NullPool)
+    yield eng
+    eng.dispose()
+
+
+def alembic_config(connection: Connection | None = None, script_location: Path | None = None,
+                   output: io.StringIO | None = None) -> Config:  # fmt: skip
+    """The repository's alembic.ini, driving the given connection (config.attributes)."""
+    cfg = Config(str(ROOT / "alembic.ini"), output_buffer=output)
+    cfg.attributes["configure_logger"] = False
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    if script_location is not None:
+        cfg.set_main_option("script_location", str(script_location))
+    return cfg
