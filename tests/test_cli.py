@@ -1,13 +1,16 @@
 """The `workshop` command as a learner meets it: one clear message and exit 2, never a traceback."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.embedded import EmbeddedServer
 from workshop_app.workshop.settings import ROOT
 
 
@@ -108,3 +111,40 @@ def test_psql_runs_against_the_configured_server(backend: Backend) -> None:
     result = workshop("db", "psql", "-Atc", "SELECT 6 * 7", database_url=url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "42"
+
+
+def embedded_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return {**env, "WORKSHOP_DATA_DIR": str(home), **extra}
+
+
+def test_embedded_start_failure_shows_the_log_and_the_fix(embedded_home: Path) -> None:
+    server = EmbeddedServer(embedded_home)
+    server.start()
+    server.stop()
+    with (server.data / "postgresql.conf").open("a") as conf:
+        conf.write("max_connections = -5\n")
+    env = embedded_env(embedded_home)
+    result = subprocess.run([sys.executable, "-m", "workshop_app", "db", "start"],
+                            capture_output=True, text=True, env=env)  # fmt: skip
+    assert_clear_error(result, "did not start", '"max_connections"', "workshop db stop")
+
+
+def test_embedded_port_in_use(embedded_home: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        env = embedded_env(embedded_home, WORKSHOP_PG_PORT=port)
+        result = subprocess.run([sys.executable, "-m", "workshop_app", "db", "start"],
+                                capture_output=True, text=True, env=env)  # fmt: skip
+    assert_clear_error(result, f"Port {port} on 127.0.0.1 is already in use", "WORKSHOP_PG_PORT")
+
+
+def test_every_workshop_command_the_readme_shows_exists() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = set(re.findall(r"`workshop ((?:db )?[a-z]+)", readme))
+    assert {"doctor", "lab", "db start", "db url", "db psql", "db cleanup"} <= shown
+    for command in shown:
+        result = workshop(*command.split(), "--help")
+        assert result.returncode == 0, (command, result.stderr)

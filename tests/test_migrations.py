@@ -2,8 +2,11 @@
 models, up and down step by step, data kept, and the failure the course teaches."""
 
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from conftest import alembic_config
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.settings import ROOT
 
 EXPECTED_SQL = Path(__file__).parent / "expected" / "upgrade_head.sql"
@@ -174,3 +178,49 @@ def test_offline_mode_prints_the_reviewed_sql(app_database: str) -> None:
         f"  DATABASE_URL=postgresql+psycopg://x@/x alembic upgrade head --sql > {EXPECTED_SQL}"
     )
     assert "ALTER TABLE posts ADD COLUMN likes INTEGER DEFAULT '0' NOT NULL;" in sql
+
+
+def alembic_cli(project: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
+        capture_output=True, text=True, env=env, cwd=project, timeout=60,
+    )  # fmt: skip
+
+
+def test_autogenerate_refuses_the_empty_first_migration_that_create_all_causes(
+    backend: Backend, database: str, engine: Engine, tmp_path: Path
+) -> None:
+    from workshop_app.database import Base
+
+    project = tmp_path / "blog"
+    shutil.copytree(
+        ROOT / "alembic", project / "alembic", ignore=shutil.ignore_patterns("*.py[co]")
+    )
+    shutil.copy(ROOT / "alembic.ini", project)
+    versions = project / "alembic" / "versions"
+    for old in versions.glob("*.py"):
+        old.unlink()
+    url = backend.url(database).render_as_string(hide_password=False)
+
+    Base.metadata.create_all(engine)  # the app's old start-up did this
+    refused = alembic_cli(project, url, "revision", "--autogenerate", "-m", "initial")
+    assert refused.returncode != 0
+    assert "create_all" in refused.stderr and "alembic stamp head" in refused.stderr
+    assert "empty migration refused" in refused.stderr
+    assert list(versions.glob("*.py")) == []
+
+    Base.metadata.drop_all(engine)  # against an empty database it sees everything
+    made = alembic_cli(
+        project, url, "revision", "--autogenerate", "--rev-id", "0001", "-m", "initial"
+    )
+    assert made.returncode == 0, made.stderr
+    (script,) = versions.glob("*.py")
+    assert script.name == "0001_initial.py"
+    body = script.read_text()
+    assert (
+        'op.create_table(\n        "users"' in body and 'op.create_table(\n        "posts"' in body
+    )
+    ruff = [sys.executable, "-m", "ruff", "format", "--check", str(script)]
+    formatted = subprocess.run(ruff, cwd=project, capture_output=True)
+    assert formatted.returncode == 0  # the post-write hook formatted it
