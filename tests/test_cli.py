@@ -14,8 +14,11 @@ from workshop_app.workshop.embedded import EmbeddedServer
 from workshop_app.workshop.settings import ROOT
 
 
-def workshop(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+def workshop(
+    *args: str, database_url: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command as a learner would; DATABASE_URL only when given."""
+    env = env or {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return subprocess.run(
@@ -124,9 +127,7 @@ def test_embedded_start_failure_shows_the_log_and_the_fix(embedded_home: Path) -
     server.stop()
     with (server.data / "postgresql.conf").open("a") as conf:
         conf.write("max_connections = -5\n")
-    env = embedded_env(embedded_home)
-    result = subprocess.run([sys.executable, "-m", "workshop_app", "db", "start"],
-                            capture_output=True, text=True, env=env)  # fmt: skip
+    result = workshop("db", "start", env=embedded_env(embedded_home))
     assert_clear_error(result, "did not start", '"max_connections"', "workshop db stop")
 
 
@@ -135,9 +136,7 @@ def test_embedded_port_in_use(embedded_home: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        env = embedded_env(embedded_home, WORKSHOP_PG_PORT=port)
-        result = subprocess.run([sys.executable, "-m", "workshop_app", "db", "start"],
-                                capture_output=True, text=True, env=env)  # fmt: skip
+        result = workshop("db", "start", env=embedded_env(embedded_home, WORKSHOP_PG_PORT=port))
     assert_clear_error(result, f"Port {port} on 127.0.0.1 is already in use", "WORKSHOP_PG_PORT")
 
 

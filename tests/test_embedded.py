@@ -18,7 +18,6 @@ import pytest
 from conftest import connect
 
 from workshop_app.workshop.embedded import SYSTEM_USER, EmbeddedServer, is_root
-from workshop_app.workshop.errors import WorkshopError
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.urls import libpq_conninfo
 
@@ -131,17 +130,6 @@ def test_start_ignores_a_stale_pid_file_that_names_a_live_unrelated_process(
     assert server.status().pid != os.getpid()
 
 
-def test_a_port_in_use_gives_one_clear_error(embedded_home: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(WorkshopError) as err:
-            EmbeddedServer(embedded_home, port=port).start()
-    assert f"Port {port} on 127.0.0.1 is already in use" in err.value.problem
-    assert "WORKSHOP_PG_PORT" in err.value.fix
-
-
 def test_with_a_port_it_also_listens_on_localhost_and_asks_for_passwords_there(
     embedded_home: Path,
 ) -> None:
@@ -154,20 +142,6 @@ def test_with_a_port_it_also_listens_on_localhost_and_asks_for_passwords_there(
         assert conn.execute("SHOW listen_addresses").fetchone()[0] == "127.0.0.1"
     with pytest.raises(psycopg.OperationalError, match="password"):
         connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres")
-
-
-def test_a_server_that_fails_to_start_shows_the_end_of_its_log(embedded_home: Path) -> None:
-    server = EmbeddedServer(embedded_home)
-    server.start()
-    server.stop()
-    with (server.data / "postgresql.conf").open("a") as conf:
-        conf.write("shared_buffers = 'plenty'\n")
-    with pytest.raises(WorkshopError) as err:
-        server.start()
-    message = str(err.value)
-    assert "did not start" in message
-    assert 'invalid value for parameter "shared_buffers"' in message  # from the server's log
-    assert "Fix:" in message
 
 
 def parent_modes(path: Path) -> dict[Path, int]:
