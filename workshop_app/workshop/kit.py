@@ -1,0 +1,229 @@
+"""What every chapter's first code cell calls: `ch = setup("03")`.
+
+It gives the chapter its own sandbox folder (notebooks/sandbox/chNN, ignored by git) and, on
+the configured PostgreSQL, its own role and databases, in the chapter's starting state. Running
+it again starts the chapter over. It also keeps the notebook's output stable (no absolute paths
+of your machine) and shows errors as one readable line.
+"""
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, NullPool, create_engine, text
+from sqlalchemy.engine import URL
+
+from workshop_app.workshop.backend import Backend, current
+from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.urls import show
+
+
+def sandboxes() -> Path:
+    """Where chapters write their files: notebooks/sandbox (WORKSHOP_SANDBOX_DIR overrides)."""
+    return Path(os.environ.get("WORKSHOP_SANDBOX_DIR") or ROOT / "notebooks" / "sandbox")
+
+
+@dataclass
+class Chapter:
+    number: str
+    backend: Backend
+    sandbox: Path
+    role: str = ""
+    password: str = ""
+    databases: dict[str, str] = field(default_factory=dict)  # short -> full name
+
+    @property
+    def database(self) -> str:
+        return self.databases["blog"]
+
+    def url(self, which: str = "blog", *, admin: bool = False) -> URL:
+        """A URL for one of the chapter's databases, as its app role (default) or as admin."""
+        name = self.databases.get(which, which)
+        return self.backend.url(name) if admin else self.backend.url(name, self.role, self.password)
+
+    def engine(self, which: str = "blog", *, admin: bool = False) -> Engine:
+        return create_engine(self.url(which, admin=admin), poolclass=NullPool)
+
+    def query(self, sql: str, which: str = "blog", **params: object) -> pd.DataFrame:
+        """Run a query as admin on one of the chapter's databases; the rows as a table."""
+        engine = self.engine(which, admin=True)
+        try:
+            with engine.connect() as conn:
+                result = conn.execute(text(sql), params)
+                return pd.DataFrame(result.all(), columns=list(result.keys()))
+        finally:
+            engine.dispose()
+
+    def tables(self, which: str = "blog") -> pd.DataFrame:
+        """The tables in the public schema with their columns: the schema at a glance."""
+        return (
+            self.query(TABLES_SQL, which).set_index("table") if self.databases else pd.DataFrame()
+        )
+
+    def columns(self, table: str, which: str = "blog") -> pd.DataFrame:
+        return self.query(COLUMNS_SQL, which, table=table).set_index("column")
+
+
+TABLES_SQL = """
+SELECT c.relname AS table,
+       string_agg(a.attname, ', ' ORDER BY a.attnum) AS columns
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind = 'r'
+GROUP BY c.relname ORDER BY c.relname
+"""
+
+COLUMNS_SQL = """
+SELECT column_name AS column, data_type AS type, is_nullable AS nullable,
+       column_default AS server_default
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name = :table
+ORDER BY ordinal_position
+"""
+
+
+def setup(number: str) -> Chapter:
+    """Put chapter `number` in its starting state and make this notebook run inside it."""
+    from workshop_app.workshop.chapters import STARTS
+
+    start = STARTS[number]
+    backend = current()
+    sandbox = sandboxes() / f"ch{number}"
+    shutil.rmtree(sandbox, ignore_errors=True)
+    sandbox.mkdir(parents=True)
+    ch = Chapter(number, backend, sandbox)
+    if start.postgres:
+        backend.ensure_running()
+        for short in start.databases:
+            backend.drop_database(f"ch{number}_{short}")
+        ch.role = backend.name(f"ch{number}_blog_user")
+        ch.password = start.password()
+        if start.create:
+            backend.create_role(f"ch{number}_blog_user", ch.password)
+            for short in start.databases:
+                ch.databases[short] = backend.create_database(f"ch{number}_{short}", owner=ch.role)
+        else:
+            with backend.connect() as conn:
+                conn.execute(f'DROP ROLE IF EXISTS "{ch.role}"')
+            ch.databases = {short: backend.name(f"ch{number}_{short}") for short in start.databases}
+    start.prepare(ch)
+    # Run like a learner's terminal in the sandbox: the app reads its URL from ./.env there,
+    # not from a DATABASE_URL that chose the workshop's server.
+    os.environ.pop("DATABASE_URL", None)
+    os.chdir(sandbox)
+    if str(sandbox) not in sys.path:
+        sys.path.insert(0, str(sandbox))
+    forget("blog")
+    stable_output(volatile_paths(ch))
+    made = ", ".join(ch.databases.values()) if start.create else ""
+    print(f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"
+          + (f". Databases: {made}" if made else ""))  # fmt: skip
+    return ch
+
+
+def volatile_paths(ch: Chapter) -> dict[str, str]:
+    """Paths of this machine that outputs would show, and what to show instead."""
+    from urllib.parse import quote
+
+    paths = {str(ch.sandbox): ".", str(ROOT): "<course>", sys.prefix: "<python>"}
+    if ch.backend.server is not None:
+        socket_dir = str(ch.backend.server.socket_dir)
+        paths |= {socket_dir: "<socket>", quote(socket_dir, safe=""): "<socket>"}
+    return paths
+
+
+@dataclass(frozen=True)
+class Start:
+    """A chapter's starting state."""
+
+    postgres: bool = True
+    databases: tuple[str, ...] = ("blog",)
+    create: bool = True  # False: the lesson creates role and databases itself
+    special_password: bool = False  # a password that must be URL-encoded (chapter 03's trap)
+    prepare: Callable[[Chapter], None] = lambda ch: None
+
+    def password(self) -> str:
+        return secrets.token_urlsafe(12) + ("@%:/" if self.special_password else "")
+
+
+def write_env(ch: Chapter, which: str = "blog") -> None:
+    """The sandbox's .env, as a learner writes it: the app role's URL, password URL-encoded."""
+    url = ch.url(which).render_as_string(hide_password=False)
+    (ch.sandbox / ".env").write_text(f"DATABASE_URL={url}\n")
+
+
+def forget(package: str) -> None:
+    """Drop an imported package so the next import reads its files again."""
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+
+
+# ----- stable, readable output
+
+
+class _Scrubbed:
+    """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names."""
+
+    def __init__(self, stream: object, replacements: dict[str, str]) -> None:
+        self._stream = stream
+        self._pattern = re.compile("|".join(map(re.escape, sorted(replacements, key=len,
+                                                                  reverse=True))))  # fmt: skip
+        self._replacements = replacements
+
+    def write(self, s: str) -> int:
+        return self._stream.write(self._pattern.sub(lambda m: self._replacements[m[0]], s))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def stable_output(replacements: dict[str, str]) -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        stream = getattr(stream, "_stream", stream)  # set up again: replace, don't stack
+        setattr(sys, name, _Scrubbed(stream, replacements))
+
+
+QUOTED_URL = re.compile(r"'[a-z0-9+]+://[^']*'")
+
+
+@contextlib.contextmanager
+def expect_error(*kinds: type[BaseException]) -> Iterator[None]:
+    """Run a step that is meant to fail; show its error as one readable line and go on."""
+    catch: tuple[type[BaseException], ...] = kinds or (Exception,)
+    try:
+        yield
+    except catch as err:
+        message = str(getattr(err, "orig", None) or err).strip()
+        message = re.sub(r"^connection to server .*? failed: ", "", message.splitlines()[0])
+        message = QUOTED_URL.sub("'<DATABASE_URL>'", message)
+        print(f"{type(getattr(err, 'orig', None) or err).__name__}: {message}")
+    else:
+        raise AssertionError("this step was expected to fail, and it did not")
+
+
+def show_file(path: str | Path) -> None:
+    print(Path(path).read_text().rstrip())
+
+
+def show_diff(old: str | Path, new: str | Path) -> None:
+    """A unified diff of two files, as `git diff` shows it (without timestamps)."""
+    import difflib
+
+    a, b = Path(old).read_text().splitlines(), Path(new).read_text().splitlines()
+    for line in difflib.unified_diff(a, b, str(old), str(new), lineterm="", n=1):
+        print(line)
+
+
+def masked(url: str | URL) -> str:
+    from sqlalchemy.engine import make_url
+
+    return show(make_url(url) if isinstance(url, str) else url)

@@ -1,0 +1,38 @@
+"""The blog at each point of the story, written into a chapter's sandbox as a package `blog`.
+
+The files are the app's own (workshop_app/config.py, database.py, models.py), copied with their
+imports renamed, so the sandbox reads like the app and never drifts from it. Earlier states are
+derived from the finished models: before `likes`, and the SQLite original.
+"""
+
+import re
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1]
+LIKES_BLOCK = re.compile(r"\n    # default: what the ORM sends.*?server_default=\"0\"\)\n", re.S)
+
+
+def app_source(name: str) -> str:
+    """The app's module `name` as the sandbox's `blog` package would have it."""
+    return (APP / f"{name}.py").read_text().replace("workshop_app.", "blog.")
+
+
+def models_source(*, likes: bool) -> str:
+    source = app_source("models")
+    if not likes:
+        source, found = LIKES_BLOCK.subn("\n", source)
+        assert found == 1, "the likes block of models.py moved; update story.LIKES_BLOCK"
+    return source
+
+
+def write_blog(sandbox: Path, *, likes: bool) -> Path:
+    """Write the blog package (config, database, models) into the sandbox."""
+    package = sandbox / "blog"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        '"""The blog, as it stands at this point of the course."""\n'
+    )
+    for name in ("config", "database"):
+        (package / f"{name}.py").write_text(app_source(name))
+    (package / "models.py").write_text(models_source(likes=likes))
+    return package
