@@ -17,6 +17,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.kit import schema_of as schema
 from workshop_app.workshop.settings import ROOT
 
 EXPECTED_SQL = Path(__file__).parent / "expected" / "upgrade_head.sql"
@@ -33,31 +34,6 @@ def run(engine: Engine, action: str, target: str, **kw: object) -> None:
     with engine.connect() as conn:
         getattr(command, action)(alembic_config(conn, **kw), target)
         conn.commit()
-
-
-def schema(engine: Engine) -> dict[str, object]:
-    """What a reviewer compares: tables, columns, keys, uniques, indexes."""
-    insp = inspect(engine)
-    out: dict[str, object] = {}
-    for table in sorted(insp.get_table_names()):
-        out[table] = {
-            "columns": [
-                (c["name"], str(c["type"]), c["nullable"], c["default"] and str(c["default"]))
-                for c in insp.get_columns(table)
-            ],
-            "pk": insp.get_pk_constraint(table)["name"],
-            "unique": sorted(
-                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)
-            ),  # fmt: skip
-            "fk": sorted(
-                (f["name"], tuple(f["constrained_columns"]), f["referred_table"])
-                for f in insp.get_foreign_keys(table)
-            ),  # fmt: skip
-            "indexes": sorted(
-                (i["name"], tuple(i["column_names"]), i["unique"]) for i in insp.get_indexes(table)
-            ),  # fmt: skip
-        }
-    return out
 
 
 def seed(engine: Engine) -> None:

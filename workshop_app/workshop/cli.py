@@ -8,6 +8,7 @@ import sys
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.embedded import is_root
 from workshop_app.workshop.errors import WorkshopError
+from workshop_app.workshop.kit import use_this_python_first
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.urls import libpq_conninfo, show
 
@@ -85,6 +86,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     print(f"PostgreSQL {backend.server_version()} is ready. Starting JupyterLab ...", flush=True)
     os.chdir(ROOT)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    use_this_python_first()  # terminals and `!` commands in JupyterLab find alembic, workshop
     argv = [sys.executable, "-m", "jupyterlab", FIRST_NOTEBOOK, *args.args]
     if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
         argv.append("--allow-root")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, NullPool, create_engine, text
+from sqlalchemy import Engine, NullPool, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
 from workshop_app.workshop.backend import Backend, current
@@ -118,6 +118,7 @@ def setup(number: str) -> Chapter:
     # Run like a learner's terminal in the sandbox: the app reads its URL from ./.env there,
     # not from a DATABASE_URL that chose the workshop's server.
     os.environ.pop("DATABASE_URL", None)
+    use_this_python_first()
     os.chdir(sandbox)
     if str(sandbox) not in sys.path:
         sys.path.insert(0, str(sandbox))
@@ -129,6 +130,13 @@ def setup(number: str) -> Chapter:
     return ch
 
 
+def use_this_python_first() -> None:
+    """`!alembic` and `!workshop` in a cell run this environment's commands, activated or not."""
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
 def volatile_paths(ch: Chapter) -> dict[str, str]:
     """Paths of this machine that outputs would show, and what to show instead."""
     from urllib.parse import quote
@@ -136,7 +144,8 @@ def volatile_paths(ch: Chapter) -> dict[str, str]:
     paths = {str(ch.sandbox): ".", str(ROOT): "<course>", sys.prefix: "<python>"}
     if ch.backend.server is not None:
         socket_dir = str(ch.backend.server.socket_dir)
-        paths |= {socket_dir: "<socket>", quote(socket_dir, safe=""): "<socket>"}
+        paths |= {socket_dir: "<socket>", quote(socket_dir, safe=""): "<socket>",
+                  str(ch.backend.server.home): "<server>"}  # fmt: skip
     return paths
 
 
@@ -202,12 +211,76 @@ def expect_error(*kinds: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except catch as err:
-        message = str(getattr(err, "orig", None) or err).strip()
-        message = re.sub(r"^connection to server .*? failed: ", "", message.splitlines()[0])
-        message = QUOTED_URL.sub("'<DATABASE_URL>'", message)
-        print(f"{type(getattr(err, 'orig', None) or err).__name__}: {message}")
+        print(error_line(err))
     else:
         raise AssertionError("this step was expected to fail, and it did not")
+
+
+def error_line(err: BaseException) -> str:
+    """`ErrorType: message`, from the driver's own error when SQLAlchemy wraps one; without
+    libpq's "connection to server at ... failed:" preamble and without URLs."""
+    err = getattr(err, "orig", None) or err
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    message = re.sub(r"^(connection failed: )?connection to server .*? failed: ", "", message)
+    message = QUOTED_URL.sub("'<DATABASE_URL>'", message)
+    return f"{type(err).__name__}: {message}"
+
+
+def libpq_url(url: URL) -> str:
+    """The URL as psycopg and psql take it: the same, without SQLAlchemy's `+psycopg`."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def schema_of(engine: Engine) -> dict[str, object]:
+    """What a reviewer compares: tables, columns, keys, uniques, indexes."""
+    insp = inspect(engine)
+    out: dict[str, object] = {}
+    for table in sorted(insp.get_table_names()):
+        out[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c["default"] and str(c["default"]))
+                for c in insp.get_columns(table)
+            ],
+            "pk": insp.get_pk_constraint(table)["name"],
+            "unique": sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)
+            ),
+            "fk": sorted(
+                (f["name"], tuple(f["constrained_columns"]), f["referred_table"])
+                for f in insp.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), i["unique"]) for i in insp.get_indexes(table)
+            ),
+        }
+    return out
+
+
+def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "head") -> bool:
+    """Print whether one of the chapter's databases has exactly the schema that the course's
+    reviewed history (alembic/ at the repository root) creates at `revision`."""
+    from alembic import command
+    from alembic.config import Config
+
+    short = f"ch{ch.number}_reference"
+    reference = create_engine(ch.backend.url(ch.backend.create_database(short)), poolclass=NullPool)
+    try:
+        with reference.connect() as conn:
+            cfg = Config(str(ROOT / "alembic.ini"))
+            cfg.attributes.update(connection=conn, configure_logger=False)
+            command.upgrade(cfg, revision)
+            conn.commit()
+        expected = schema_of(reference)
+    finally:
+        reference.dispose()
+        ch.backend.drop_database(short)
+    mine = schema_of(ch.engine(which, admin=True))
+    for table in sorted(set(mine) | set(expected)):
+        if mine.get(table) != expected.get(table):
+            print(f"{table}:\n  yours:  {mine.get(table)}\n  course: {expected.get(table)}")
+    same = mine == expected
+    print(f"Same tables, columns, keys, constraints and indexes as the course's {revision}: {same}")
+    return same
 
 
 def show_file(path: str | Path) -> None:

@@ -1,0 +1,128 @@
+"""Exercise checks. `check("01", 2, answer)` prints a pass or a hint, never the answer.
+
+The intended answers live in notebooks/solutions/chNN.py; `solution("01", 2)` loads one, which
+is what the committed notebooks run so that their checks show a pass.
+"""
+
+import configparser
+import importlib.util
+import sqlite3
+from collections.abc import Callable
+
+from sqlalchemy.engine import make_url
+
+from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.settings import ROOT
+
+Result = tuple[bool, str]
+
+
+def ch01_ex1(answer: object, ch: Chapter | None) -> Result:
+    if str(answer).strip().lower() == "c":
+        return True, "create_all skips a table that exists; it never alters one."
+    return False, "look at the SQL printed after the model changed: was there a CREATE or ALTER?"
+
+
+def ch01_ex2(answer: object, ch: Chapter | None) -> Result:
+    """Run the learner's SQL on a SQLite database shaped like the blog before `likes`."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(100) NOT NULL);"
+        "INSERT INTO posts (title) VALUES ('old one'), ('old two');"
+    )
+    try:
+        db.executescript(str(answer))
+    except sqlite3.Error as err:
+        return False, f"SQLite refused it ({err}). The statement starts with ALTER TABLE posts."
+    columns = {row[1]: row for row in db.execute("PRAGMA table_info(posts)")}
+    if "likes" not in columns:
+        return False, "after your SQL, posts still has no column named likes."
+    _, _, type_, notnull, default, _ = columns["likes"]
+    if not notnull:
+        return False, "likes should be NOT NULL, like the model's Mapped[int]."
+    values = {row[0] for row in db.execute("SELECT likes FROM posts")}
+    if values != {0}:
+        return False, f"the existing posts read {values}: give the column a DEFAULT of 0."
+    return True, f"likes {type_} NOT NULL DEFAULT {default}; the old rows read 0."
+
+
+def ch02_ex1(answer: object, ch: Chapter | None) -> Result:
+    sql = str(answer)
+    if ":author" not in sql:
+        return False, "use a bound parameter named :author for the user name."
+    if "'ada'" in sql or '"ada"' in sql:
+        return False, "the name must come from the parameter, not be written into the SQL."
+    assert ch is not None
+    try:
+        got = sorted(ch.query(sql, author="ada").iloc[:, 0])
+    except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
+        return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
+    expected = sorted(ch.query(
+        "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id WHERE u.username = 'ada'"
+    ).title)  # fmt: skip
+    if got != expected:
+        return False, f"for author 'ada' it returned {got}; join posts to users on user_id."
+    return True, f"posts by ada: {len(got)}; the name travelled as a parameter."
+
+
+def ch02_ex2(answer: object, ch: Chapter | None) -> Result:
+    try:
+        url = make_url(str(answer))
+    except Exception:  # noqa: BLE001
+        return False, "that is not a URL SQLAlchemy can read."
+    if url.password != "p@ss/w%rd" or url.host != "localhost" or url.database != "blog":
+        return False, (
+            f"it reads as password {url.password!r}, host {url.host!r}, database "
+            f"{url.database!r}: URL-encode the password (urllib.parse.quote(..., safe=''))."
+        )
+    return True, "the password survives the trip through the URL."
+
+
+def ch03_ex1(answer: object, ch: Chapter | None) -> Result:
+    assert ch is not None
+    revision = ch.query("SELECT version_num FROM alembic_version", "prod").version_num
+    actual = revision.iloc[0] if len(revision) else None
+    if str(answer).strip() == str(actual):
+        return True, f"the prod database is at {actual}, and still has its posts."
+    return False, "ask the database: SELECT version_num FROM alembic_version (or alembic current)."
+
+
+def ch03_ex2(answer: object, ch: Chapter | None) -> Result:
+    if not callable(answer):
+        return False, "give a function that takes the URL and returns the text to store."
+    url = "postgresql+psycopg://blog_user:p%40ss%25word@localhost:5432/blog"
+    parser = configparser.ConfigParser()  # what alembic.ini's Config uses
+    parser.add_section("alembic")
+    try:
+        parser.set("alembic", "sqlalchemy.url", answer(url))
+        back = parser.get("alembic", "sqlalchemy.url")
+    except (ValueError, configparser.Error) as err:
+        return False, f"configparser still objects: {err.__class__.__name__}."
+    if back != url:
+        return False, f"it comes back as {back!r}, not the URL you stored."
+    return True, "every % doubled: configparser gives the URL back unchanged."
+
+
+CHECKS: dict[tuple[str, int], Callable[[object, Chapter | None], Result]] = {
+    ("01", 1): ch01_ex1,
+    ("01", 2): ch01_ex2,
+    ("02", 1): ch02_ex1,
+    ("02", 2): ch02_ex2,
+    ("03", 1): ch03_ex1,
+    ("03", 2): ch03_ex2,
+}
+
+
+def check(chapter: str, number: int, answer: object, ch: Chapter | None = None) -> None:
+    ok, message = CHECKS[(chapter, number)](answer, ch)
+    print(("Correct: " if ok else "Not yet: ") + message)
+
+
+def solution(chapter: str, number: int) -> object:
+    """The intended answer, from notebooks/solutions/chNN.py."""
+    path = ROOT / "notebooks" / "solutions" / f"ch{chapter}.py"
+    spec = importlib.util.spec_from_file_location(f"solutions_ch{chapter}", path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, f"EXERCISE_{number}")
