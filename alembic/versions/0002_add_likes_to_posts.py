@@ -8,7 +8,7 @@ Since PostgreSQL 11 a constant default is stored in the catalog: no table rewrit
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 18:14:36.242170
+Create Date: 2026-11-25 18:35:28.109126
 
 """
 

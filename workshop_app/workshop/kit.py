@@ -102,8 +102,10 @@ def setup(number: str) -> Chapter:
     ch = Chapter(number, backend, sandbox)
     if start.postgres:
         backend.ensure_running()
-        for short in start.databases:
-            backend.drop_database(f"ch{number}_{short}")
+        mine = backend.name(f"ch{number}_")
+        for name in backend.owned()[0]:  # every database of this chapter, leftovers included
+            if name.startswith(mine):
+                backend.drop_database(name.removeprefix(backend.prefix))
         ch.role = backend.name(f"ch{number}_blog_user")
         ch.password = start.password()
         if start.create:
@@ -195,10 +197,35 @@ class _Scrubbed:
 
 
 def stable_output(replacements: dict[str, str]) -> None:
+    """Scrub machine paths from what cells print, and give `!` commands a wide terminal: tools
+    such as alembic wrap at the terminal's width, which made line breaks depend on how long
+    the path to your checkout is."""
+    wide_terminal_for_shell_commands()
+    # Commands run from cells (alembic) walk sets of table names; a fixed hash seed keeps the
+    # order of what they print the same from run to run.
+    os.environ["PYTHONHASHSEED"] = "0"
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         stream = getattr(stream, "_stream", stream)  # set up again: replace, don't stack
         setattr(sys, name, _Scrubbed(stream, replacements))
+
+
+def wide_terminal_for_shell_commands(columns: int = 400) -> None:
+    try:
+        import pexpect
+    except ImportError:  # not on Windows; IPython runs commands without a terminal there
+        return
+    if getattr(pexpect.spawn, "_workshop_wide", False):
+        return
+
+    class WideSpawn(pexpect.spawn):
+        _workshop_wide = True
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("dimensions", (24, columns))
+            super().__init__(*args, **kwargs)
+
+    pexpect.spawn = WideSpawn
 
 
 QUOTED_URL = re.compile(r"'[a-z0-9+]+://[^']*'")
@@ -256,7 +283,7 @@ def schema_of(engine: Engine) -> dict[str, object]:
     return out
 
 
-def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "head") -> bool:
+def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "head") -> None:
     """Print whether one of the chapter's databases has exactly the schema that the course's
     reviewed history (alembic/ at the repository root) creates at `revision`."""
     from alembic import command
@@ -280,7 +307,6 @@ def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "he
             print(f"{table}:\n  yours:  {mine.get(table)}\n  course: {expected.get(table)}")
     same = mine == expected
     print(f"Same tables, columns, keys, constraints and indexes as the course's {revision}: {same}")
-    return same
 
 
 def show_file(path: str | Path) -> None:

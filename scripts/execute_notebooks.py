@@ -1,0 +1,41 @@
+"""Re-execute chapters in place, so that their committed outputs are fresh.
+
+    .venv/bin/python scripts/execute_notebooks.py [notebooks/03-*.ipynb ...]
+
+Without arguments: every numbered chapter. Run after changing a chapter or what it uses;
+`make test` (nbval) then compares new runs with these outputs. Prints one line per notebook.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 120
+
+
+def execute(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    nbformat.write(nb, path)
+    return time.perf_counter() - started
+
+
+def main(args: list[str]) -> None:
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    os.environ.pop("DATABASE_URL", None)  # committed outputs come from the default server
+    paths = [Path(a).resolve() for a in args] or sorted(
+        (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
+    )
+    for path in paths:
+        print(f"{path.name:45} {execute(path):5.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
