@@ -10,7 +10,8 @@ from unittest import mock
 from sqlalchemy import NullPool, create_engine, text
 
 from workshop_app.workshop.kit import Chapter, Start, forget, write_env
-from workshop_app.workshop.story import write_blog
+from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.story import write_alembic, write_blog
 
 SQLITE_URL = "sqlite+aiosqlite:///./blog.db"
 
@@ -38,6 +39,27 @@ def imported_blog(ch: Chapter, database_url: str) -> Iterator[ModuleType]:
     finally:
         forget("blog")
         sys.path.remove(str(ch.sandbox))
+
+
+def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = True) -> None:
+    """Bring one of the chapter's databases to `revision` of the course's reviewed history,
+    as the app's role, and give it the story's users and posts."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = ch.url(which)
+    engine = create_engine(url, poolclass=NullPool)
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}  # env.py imports the app
+    try:
+        with mock.patch.dict(os.environ, env), engine.connect() as conn:
+            cfg = Config(str(ROOT / "alembic.ini"))
+            cfg.attributes.update(connection=conn, configure_logger=False)
+            command.upgrade(cfg, revision)
+            if seed:
+                conn.execute(text(SEED_SQL))
+            conn.commit()
+    finally:
+        engine.dispose()
 
 
 def sqlite_app(ch: Chapter) -> None:
@@ -68,11 +90,45 @@ def tables_from_create_all(ch: Chapter) -> None:
                                                       template=ch.database)  # fmt: skip
 
 
+def before_likes(ch: Chapter) -> None:
+    """The end of chapter 03: the blog at revision 0001, with posts; models without likes; the
+    Alembic project as chapter 03 left it (compare_server_default still off)."""
+    write_blog(ch.sandbox, likes=False)
+    write_alembic(ch.sandbox, upto="0001", compare_server_default=False)
+    write_env(ch)
+    migrate(ch, "0001")
+
+
+def legacy_timestamps(ch: Chapter) -> None:
+    """The blog at head, but its date_posted is a legacy `timestamp` holding UTC wall times,
+    as a database created by SQLite-era code and then stamped would have it. `copy` is the
+    same database, for trying a migration the wrong way first."""
+    write_blog(ch.sandbox, likes=True)
+    write_alembic(ch.sandbox, upto="0002")
+    write_env(ch)
+    migrate(ch, "head")
+    with ch.engine(admin=True).begin() as conn:
+        conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp "
+                          "USING date_posted AT TIME ZONE 'UTC'"))  # fmt: skip
+    ch.databases["copy"] = ch.backend.create_database("ch05_copy", owner=ch.role,
+                                                      template=ch.database)  # fmt: skip
+
+
+def at_head_and_prod_behind(ch: Chapter) -> None:
+    """The blog at head (0002); `prod` still at 0001 with its posts, waiting for a deploy."""
+    write_blog(ch.sandbox, likes=True)
+    write_alembic(ch.sandbox, upto="0002")
+    write_env(ch)
+    migrate(ch, "head")
+    migrate(ch, "0001", "prod")
+
+
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, prepare=sqlite_app),
     "02": Start(create=False, prepare=blog_files),
-    "03": Start(
-        databases=("blog", "fresh"), special_password=True, prepare=tables_from_create_all
-    ),  # fmt: skip
+    "03": Start(databases=("blog", "fresh"), special_password=True, prepare=tables_from_create_all),
+    "04": Start(prepare=before_likes),
+    "05": Start(prepare=legacy_timestamps),
+    "06": Start(databases=("blog", "prod"), prepare=at_head_and_prod_behind),
 }

@@ -6,9 +6,12 @@ is what the committed notebooks run so that their checks show a pass.
 
 import configparser
 import importlib.util
+import re
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from workshop_app.workshop.kit import Chapter
@@ -103,6 +106,106 @@ def ch03_ex2(answer: object, ch: Chapter | None) -> Result:
     return True, "every % doubled: configparser gives the URL back unchanged."
 
 
+def ch04_ex1(answer: object, ch: Chapter | None) -> Result:
+    """Run the learner's SQL on the real posts table, in a transaction that is rolled back."""
+    assert ch is not None
+    engine = ch.engine(admin=True)
+    try:
+        with engine.connect() as conn:
+            node = "SELECT pg_relation_filenode('posts')"
+            before = conn.scalar(text(node))
+            try:
+                conn.exec_driver_sql(str(answer))
+            except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
+                return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
+            column = conn.execute(text(
+                "SELECT is_nullable, column_default FROM information_schema.columns "
+                "WHERE table_name = 'posts' AND column_name = 'views'"
+            )).first()  # fmt: skip
+            values = set(conn.scalars(text("SELECT views FROM posts"))) if column else set()
+            rewrote = conn.scalar(text(node)) != before
+            conn.rollback()
+    finally:
+        engine.dispose()
+    if column is None:
+        return False, "posts has no column named views after your SQL."
+    if column.is_nullable == "YES":
+        return False, "views may be empty: add NOT NULL."
+    if values - {0}:
+        return False, f"the existing posts read {sorted(values)}: the default should be 0."
+    if rewrote:
+        return False, "it rewrote the table: use a constant default, not a function."
+    return True, "NOT NULL DEFAULT 0: metadata only, and every post reads 0."
+
+
+def ch04_ex2(answer: object, ch: Chapter | None) -> Result:
+    if str(answer).replace(" ", "").lower() in ("accessexclusivelock", "accessexclusive"):
+        return True, "ACCESS EXCLUSIVE: not even reads get past it while it is held."
+    return False, "look at the mode column of the pg_locks query in the lock section."
+
+
+def ch05_ex1(answer: object, ch: Chapter | None) -> Result:
+    expected = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    try:
+        value = answer if isinstance(answer, datetime) else datetime.fromisoformat(str(answer))
+    except ValueError:
+        return False, "give a datetime, or ISO text such as 2026-01-01T00:00:00+00:00."
+    if value.tzinfo is None:
+        return False, "that is a naive datetime: which instant is it? Give it a time zone."
+    if value != expected:
+        return False, f"{value.isoformat()} is {value - expected} away from the right instant."
+    return True, "12:00 at +02:00 is 10:00 UTC: the same instant, written another way."
+
+
+def ch05_ex2(answer: object, ch: Chapter | None) -> Result:
+    """Convert a legacy column in a session far from UTC; the instant must survive."""
+    assert ch is not None
+    engine = ch.engine(admin=True)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+            conn.exec_driver_sql(
+                "CREATE TEMP TABLE legacy (created_at timestamp) ON COMMIT DROP;"
+                "INSERT INTO legacy VALUES ('2026-01-05 09:00')"
+            )
+            try:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamptz USING {answer}"
+                )
+            except Exception as err:  # noqa: BLE001
+                return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
+            value = conn.scalar(text("SELECT created_at FROM legacy"))
+            conn.rollback()
+    finally:
+        engine.dispose()
+    expected = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    if value != expected:
+        return False, f"09:00 UTC came out as {value.astimezone(UTC):%H:%M} UTC: say the wall " \
+                      "times are UTC with AT TIME ZONE."  # fmt: skip
+    return True, "the value kept its instant, whatever the session's time zone."
+
+
+def ch06_ex1(answer: object, ch: Chapter | None) -> Result:
+    if " ".join(str(answer).split()) == "alembic check":
+        return True, "it exits non-zero when the models need a migration nobody wrote."
+    return False, "one alembic command compares models and migrations without writing anything."
+
+
+def ch06_ex2(answer: object, ch: Chapter | None) -> Result:
+    assert ch is not None
+    merges = [p for p in (ch.sandbox / "alembic" / "versions").glob("*.py")
+              if "down_revision" in p.read_text() and "merge" in p.name]  # fmt: skip
+    if not merges:
+        return False, "run the merge section first."
+    text_ = merges[0].read_text()
+    parents = set(re.findall(r"down_revision[^=]*= \(([^)]*)\)", text_)[0].replace('"', "")
+                  .replace("'", "").replace(" ", "").split(",")) - {""}  # fmt: skip
+    given = {str(a).strip() for a in answer} if isinstance(answer, list | tuple | set) else set()
+    if given == parents:
+        return True, f"the merge revision has two parents: {', '.join(sorted(parents))}."
+    return False, "give the two revision ids `alembic heads` listed, as a set of strings."
+
+
 CHECKS: dict[tuple[str, int], Callable[[object, Chapter | None], Result]] = {
     ("01", 1): ch01_ex1,
     ("01", 2): ch01_ex2,
@@ -110,6 +213,12 @@ CHECKS: dict[tuple[str, int], Callable[[object, Chapter | None], Result]] = {
     ("02", 2): ch02_ex2,
     ("03", 1): ch03_ex1,
     ("03", 2): ch03_ex2,
+    ("04", 1): ch04_ex1,
+    ("04", 2): ch04_ex2,
+    ("05", 1): ch05_ex1,
+    ("05", 2): ch05_ex2,
+    ("06", 1): ch06_ex1,
+    ("06", 2): ch06_ex2,
 }
 
 

@@ -110,6 +110,8 @@ def setup(number: str) -> Chapter:
         ch.password = start.password()
         if start.create:
             backend.create_role(f"ch{number}_blog_user", ch.password)
+            with backend.connect() as conn:  # the same clock for every server's outputs
+                conn.execute(f"ALTER ROLE \"{ch.role}\" SET timezone TO 'UTC'")
             for short in start.databases:
                 ch.databases[short] = backend.create_database(f"ch{number}_{short}", owner=ch.role)
         else:
@@ -125,6 +127,8 @@ def setup(number: str) -> Chapter:
     if str(sandbox) not in sys.path:
         sys.path.insert(0, str(sandbox))
     forget("blog")
+    for module in ("main", "database", "config", "models"):  # they read the URL once, on import
+        forget(f"workshop_app.{module}")
     stable_output(volatile_paths(ch))
     made = ", ".join(ch.databases.values()) if start.create else ""
     print(f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"

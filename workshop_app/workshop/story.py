@@ -1,8 +1,8 @@
 """The blog at each point of the story, written into a chapter's sandbox as a package `blog`.
 
-The files are the app's own (workshop_app/config.py, database.py, models.py), copied with their
-imports renamed, so the sandbox reads like the app and never drifts from it. Earlier states are
-derived from the finished models: before `likes`, and the SQLite original.
+The files are the app's own (workshop_app/config.py, database.py, models.py, and the Alembic
+project at the repository root), copied with their imports renamed, so the sandbox reads like
+the app and never drifts from it. The state before `likes` is derived from the finished models.
 """
 
 import re
@@ -36,3 +36,21 @@ def write_blog(sandbox: Path, *, likes: bool) -> Path:
         (package / f"{name}.py").write_text(app_source(name))
     (package / "models.py").write_text(models_source(likes=likes))
     return package
+
+
+def write_alembic(sandbox: Path, *, upto: str, compare_server_default: bool = True) -> None:
+    """The course's Alembic project (alembic.ini, env.py, template, and the reviewed revisions
+    up to `upto`), as the sandbox's blog package would have it."""
+    source = APP.parent / "alembic"
+    target = sandbox / "alembic"
+    (target / "versions").mkdir(parents=True, exist_ok=True)
+    (sandbox / "alembic.ini").write_text((APP.parent / "alembic.ini").read_text())
+    (target / "script.py.mako").write_text((source / "script.py.mako").read_text())
+    env = (source / "env.py").read_text().replace("workshop_app", "blog")
+    if not compare_server_default:
+        env = env.replace("        compare_server_default=True,\n", "")
+    (target / "env.py").write_text(env)
+    for revision in sorted((source / "versions").glob("*.py")):
+        (target / "versions" / revision.name).write_text(revision.read_text())
+        if revision.name.startswith(upto + "_"):
+            break
