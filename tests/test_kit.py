@@ -1,6 +1,7 @@
 """The chapter kit: exercise checks tell right from wrong, and the schema comparison is honest."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,23 @@ WRONG = {
                 "postgresql+psycopg://blog_user:p%40ss%2Fw%25rd@localhost:5432/postgres"],
     ("03", 1): ["0002", "head", ""],
     ("03", 2): [lambda url: url, lambda url: url.replace("%", "%%%"), "not a function"],
+    ("04", 1): ["ALTER TABLE posts ADD COLUMN views integer",
+                "ALTER TABLE posts ADD COLUMN views integer NOT NULL DEFAULT 1",
+                "ALTER TABLE posts ADD COLUMN views double precision NOT NULL "
+                "DEFAULT floor(random())",
+                "ALTER TABLE posts ADD COLUMN view integer NOT NULL DEFAULT 0"],
+    ("04", 2): ["RowExclusiveLock", "AccessShareLock", "ShareLock"],
+    ("05", 1): [datetime(2026, 7, 1, 12, 0, tzinfo=UTC), datetime(2026, 7, 1, 10, 0),
+                "2026-07-01T14:00:00+00:00", "noon"],
+    ("05", 2): ["created_at", "created_at AT TIME ZONE 'America/New_York'", "now()"],
+    ("06", 1): ["alembic current", "alembic upgrade head", "alembic heads"],
+    ("06", 2): [{"0003", "0004"}, {"0004"}, "0004, 0005"],
 }  # fmt: skip
+
+
+MERGE = """revision: str = "0006"
+down_revision: str | Sequence[str] | None = ("0004", "0005")
+"""
 
 
 @pytest.fixture
@@ -35,6 +52,9 @@ def chapter(
     """A chapter whose `blog` and `prod` databases are the test's own, migrated to 0001,
     with posts by ada and linus; prod stamped at 0001."""
     ch = Chapter("99", backend, tmp_path, databases={"blog": database, "prod": database})
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0006_merge_alice_and_bob.py").write_text(MERGE)  # as chapter 06 writes it
     with ch.engine(admin=True).connect() as conn:
         command.upgrade(alembic_config(conn), "0001")
         conn.execute(text(

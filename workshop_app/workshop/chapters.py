@@ -11,7 +11,7 @@ from sqlalchemy import NullPool, create_engine, text
 
 from workshop_app.workshop.kit import Chapter, Start, forget, write_env
 from workshop_app.workshop.settings import ROOT
-from workshop_app.workshop.story import write_alembic, write_blog
+from workshop_app.workshop.story import main_source, write_alembic, write_blog
 
 SQLITE_URL = "sqlite+aiosqlite:///./blog.db"
 
@@ -104,6 +104,7 @@ def legacy_timestamps(ch: Chapter) -> None:
     as a database created by SQLite-era code and then stamped would have it. `copy` is the
     same database, for trying a migration the wrong way first."""
     write_blog(ch.sandbox, likes=True)
+    (ch.sandbox / "blog" / "main.py").write_text(main_source(workaround=True))
     write_alembic(ch.sandbox, upto="0002")
     write_env(ch)
     migrate(ch, "head")

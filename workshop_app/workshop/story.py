@@ -26,13 +26,13 @@ def models_source(*, likes: bool) -> str:
 
 
 def write_blog(sandbox: Path, *, likes: bool) -> Path:
-    """Write the blog package (config, database, models) into the sandbox."""
+    """Write the blog package (config, database, models, schemas, security) into the sandbox."""
     package = sandbox / "blog"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text(
         '"""The blog, as it stands at this point of the course."""\n'
     )
-    for name in ("config", "database"):
+    for name in ("config", "database", "schemas", "security"):
         (package / f"{name}.py").write_text(app_source(name))
     (package / "models.py").write_text(models_source(likes=likes))
     return package
@@ -54,3 +54,22 @@ def write_alembic(sandbox: Path, *, upto: str, compare_server_default: bool = Tr
         (target / "versions" / revision.name).write_text(revision.read_text())
         if revision.name.startswith(upto + "_"):
             break
+
+
+WORKAROUND = (
+    "    posts = list(await db.scalars(query))\n"
+    "    for post in posts:  # SQLite returns naive datetimes: say they are UTC\n"
+    "        post.date_posted = post.date_posted.replace(tzinfo=UTC)\n"
+    "    return posts\n"
+)
+
+
+def main_source(*, workaround: bool) -> str:
+    """The app's main.py; with `workaround`, as the SQLite-era app had it."""
+    source = app_source("main")
+    if workaround:
+        plain = "    return list(await db.scalars(query))\n"
+        assert plain in source, "list_posts changed; update story.WORKAROUND"
+        source = source.replace(plain, WORKAROUND)
+        source = source.replace("from typing", "from datetime import UTC\nfrom typing", 1)
+    return source
