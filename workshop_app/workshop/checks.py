@@ -8,10 +8,11 @@ import configparser
 import importlib.util
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from workshop_app.workshop.kit import Chapter
@@ -59,7 +60,7 @@ def ch02_ex1(answer: object, ch: Chapter | None) -> Result:
     try:
         got = sorted(ch.query(sql, author="ada").iloc[:, 0])
     except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
-        return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
+        return refused(err)
     expected = sorted(ch.query(
         "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id WHERE u.username = 'ada'"
     ).title)  # fmt: skip
@@ -106,27 +107,40 @@ def ch03_ex2(answer: object, ch: Chapter | None) -> Result:
     return True, "every % doubled: configparser gives the URL back unchanged."
 
 
-def ch04_ex1(answer: object, ch: Chapter | None) -> Result:
-    """Run the learner's SQL on the real posts table, in a transaction that is rolled back."""
-    assert ch is not None
+@contextmanager
+def rolled_back(ch: Chapter | None) -> Iterator[Connection]:
+    """An admin connection to the chapter's database whose work is always rolled back."""
+    assert ch is not None, "this check needs the chapter: check(..., ch)"
     engine = ch.engine(admin=True)
     try:
         with engine.connect() as conn:
-            node = "SELECT pg_relation_filenode('posts')"
-            before = conn.scalar(text(node))
             try:
-                conn.exec_driver_sql(str(answer))
-            except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
-                return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
-            column = conn.execute(text(
-                "SELECT is_nullable, column_default FROM information_schema.columns "
-                "WHERE table_name = 'posts' AND column_name = 'views'"
-            )).first()  # fmt: skip
-            values = set(conn.scalars(text("SELECT views FROM posts"))) if column else set()
-            rewrote = conn.scalar(text(node)) != before
-            conn.rollback()
+                yield conn
+            finally:
+                conn.rollback()
     finally:
         engine.dispose()
+
+
+def refused(err: Exception) -> Result:
+    return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
+
+
+def ch04_ex1(answer: object, ch: Chapter | None) -> Result:
+    """Run the learner's SQL on the real posts table, in a transaction that is rolled back."""
+    node = text("SELECT pg_relation_filenode('posts')")
+    with rolled_back(ch) as conn:
+        before = conn.scalar(node)
+        try:
+            conn.exec_driver_sql(str(answer))
+        except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
+            return refused(err)
+        column = conn.execute(text(
+            "SELECT is_nullable, column_default FROM information_schema.columns "
+            "WHERE table_name = 'posts' AND column_name = 'views'"
+        )).first()  # fmt: skip
+        values = set(conn.scalars(text("SELECT views FROM posts"))) if column else set()
+        rewrote = conn.scalar(node) != before
     if column is None:
         return False, "posts has no column named views after your SQL."
     if column.is_nullable == "YES":
@@ -159,25 +173,19 @@ def ch05_ex1(answer: object, ch: Chapter | None) -> Result:
 
 def ch05_ex2(answer: object, ch: Chapter | None) -> Result:
     """Convert a legacy column in a session far from UTC; the instant must survive."""
-    assert ch is not None
-    engine = ch.engine(admin=True)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+    with rolled_back(ch) as conn:
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE legacy (created_at timestamp) ON COMMIT DROP;"
+            "INSERT INTO legacy VALUES ('2026-01-05 09:00')"
+        )
+        try:
             conn.exec_driver_sql(
-                "CREATE TEMP TABLE legacy (created_at timestamp) ON COMMIT DROP;"
-                "INSERT INTO legacy VALUES ('2026-01-05 09:00')"
+                f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamptz USING {answer}"
             )
-            try:
-                conn.exec_driver_sql(
-                    f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamptz USING {answer}"
-                )
-            except Exception as err:  # noqa: BLE001
-                return False, f"PostgreSQL refused it: {str(err).splitlines()[0]}"
-            value = conn.scalar(text("SELECT created_at FROM legacy"))
-            conn.rollback()
-    finally:
-        engine.dispose()
+        except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
+            return refused(err)
+        value = conn.scalar(text("SELECT created_at FROM legacy"))
     expected = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     if value != expected:
         return False, f"09:00 UTC came out as {value.astimezone(UTC):%H:%M} UTC: say the wall " \
