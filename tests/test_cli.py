@@ -147,3 +147,39 @@ def test_every_workshop_command_the_readme_shows_exists() -> None:
     for command in shown:
         result = workshop(*command.split(), "--help")
         assert result.returncode == 0, (command, result.stderr)
+
+
+def test_reset_puts_one_chapter_back_and_leaves_the_others(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # A learner of its own and a sandbox folder of its own: notebooks may run meanwhile.
+    env = {**os.environ, "WORKSHOP_LEARNER": f"t_reset_{os.getpid()}",
+           "WORKSHOP_SANDBOX_DIR": str(tmp_path)}  # fmt: skip
+    for chapter in ("03", "04", "04"):  # the second reset of 04 clones its templates
+        result = workshop("reset", chapter, env=env)
+        assert result.returncode == 0, result.stderr
+    assert "from templates" in result.stdout
+    learner = Backend(backend.kind, backend.source, backend.admin_url,
+                      env["WORKSHOP_LEARNER"], backend.server)  # fmt: skip
+    posts = "SELECT count(*) FROM posts"
+    with learner.connect(learner.name("ch03_blog")) as conn:
+        conn.execute("INSERT INTO posts (title, content, user_id, date_posted) "
+                     "VALUES ('kept', 'chapter 03 work', 1, now())")  # fmt: skip
+    with learner.connect(learner.name("ch04_blog")) as conn:
+        conn.execute("DELETE FROM posts")
+    (tmp_path / "ch04" / "scratch.py").write_text("learner's work in chapter 04")
+    (tmp_path / "ch03" / "notes.txt").write_text("learner's work in chapter 03")
+
+    result = workshop("reset", "4", env=env)
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"Chapter 04 reset in \d+\.\d\d s", result.stdout)
+    with learner.connect(learner.name("ch04_blog")) as conn:
+        assert conn.execute(posts).fetchone()[0] == 3  # the story's posts are back
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    assert not (tmp_path / "ch04" / "scratch.py").exists()
+    assert (tmp_path / "ch04" / "alembic" / "versions" / "0001_initial_schema.py").exists()
+    with learner.connect(learner.name("ch03_blog")) as conn:
+        assert conn.execute(posts).fetchone()[0] == 4  # chapter 03 untouched
+    assert (tmp_path / "ch03" / "notes.txt").exists()
+    learner.cleanup()
+    assert learner.owned() == ([], [])  # templates and roles included

@@ -111,6 +111,24 @@ class Backend:
                 sql.Identifier(name), sql.Literal(password)))  # fmt: skip
         return name, password
 
+    def set_role(self, short: str, password: str, *, timezone: str | None = None) -> str:
+        """Create the learner's login role `short`, or give the existing one a new password
+        (it may own tables in template databases, so it is kept rather than recreated)."""
+        name = self.name(short)
+        with self.connect() as conn:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+            verb = sql.SQL("ALTER" if exists else "CREATE")
+            conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                verb, sql.Identifier(name), sql.Literal(password)))  # fmt: skip
+            if timezone:
+                conn.execute(sql.SQL("ALTER ROLE {} SET timezone TO {}").format(
+                    sql.Identifier(name), sql.Literal(timezone)))  # fmt: skip
+        return name
+
+    def drop_role(self, short: str) -> None:
+        with self.connect() as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name(short))))
+
     def owned(self) -> tuple[list[str], list[str]]:
         """This learner's databases and roles on the server."""
         pattern = self.prefix.replace("_", r"\_") + "%"

@@ -9,8 +9,9 @@ from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, text
 
-from workshop_app.workshop.kit import Chapter, Start, forget, write_env
+from workshop_app.workshop.kit import Chapter, forget, write_env
 from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.state import Start
 from workshop_app.workshop.story import main_source, write_alembic, write_blog
 
 SQLITE_URL = "sqlite+aiosqlite:///./blog.db"
@@ -71,12 +72,15 @@ def blog_files(ch: Chapter) -> None:
     write_blog(ch.sandbox, likes=False)
 
 
+def blog_before_likes_with_env(ch: Chapter) -> None:
+    write_blog(ch.sandbox, likes=False)
+    write_env(ch)
+
+
 def tables_from_create_all(ch: Chapter) -> None:
     """The end of chapter 02: the app started on PostgreSQL, its lifespan ran create_all,
     and people wrote posts. `prod` is a second copy of that database (with the same data);
     `fresh` is empty."""
-    write_blog(ch.sandbox, likes=False)
-    write_env(ch)
     url = ch.url(admin=True).render_as_string(hide_password=False)
     with imported_blog(ch, url) as models:
         engine = create_engine(ch.url(), poolclass=NullPool)
@@ -86,27 +90,37 @@ def tables_from_create_all(ch: Chapter) -> None:
                 conn.execute(text(SEED_SQL))
         finally:
             engine.dispose()
-    ch.databases["prod"] = ch.backend.create_database("ch03_prod", owner=ch.role,
-                                                      template=ch.database)  # fmt: skip
+    ch.databases["prod"] = ch.backend.create_database(
+        "ch03_prod", owner=ch.role, template=ch.database
+    )
 
 
-def before_likes(ch: Chapter) -> None:
-    """The end of chapter 03: the blog at revision 0001, with posts; models without likes; the
-    Alembic project as chapter 03 left it (compare_server_default still off)."""
+def alembic_at_0001(ch: Chapter) -> None:
+    """The end of chapter 03: models without likes; the Alembic project as chapter 03 left it
+    (revision 0001, compare_server_default still off)."""
     write_blog(ch.sandbox, likes=False)
     write_alembic(ch.sandbox, upto="0001", compare_server_default=False)
     write_env(ch)
-    migrate(ch, "0001")
+
+
+def sqlite_era_app_at_head(ch: Chapter) -> None:
+    """The finished models and history, with the SQLite-era timezone workaround in main.py."""
+    write_blog(ch.sandbox, likes=True)
+    (ch.sandbox / "blog" / "main.py").write_text(main_source(workaround=True))
+    write_alembic(ch.sandbox, upto="0002")
+    write_env(ch)
+
+
+def app_at_head(ch: Chapter) -> None:
+    write_blog(ch.sandbox, likes=True)
+    write_alembic(ch.sandbox, upto="0002")
+    write_env(ch)
 
 
 def legacy_timestamps(ch: Chapter) -> None:
     """The blog at head, but its date_posted is a legacy `timestamp` holding UTC wall times,
     as a database created by SQLite-era code and then stamped would have it. `copy` is the
     same database, for trying a migration the wrong way first."""
-    write_blog(ch.sandbox, likes=True)
-    (ch.sandbox / "blog" / "main.py").write_text(main_source(workaround=True))
-    write_alembic(ch.sandbox, upto="0002")
-    write_env(ch)
     migrate(ch, "head")
     with ch.engine(admin=True).begin() as conn:
         conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp "
@@ -117,19 +131,21 @@ def legacy_timestamps(ch: Chapter) -> None:
 
 def at_head_and_prod_behind(ch: Chapter) -> None:
     """The blog at head (0002); `prod` still at 0001 with its posts, waiting for a deploy."""
-    write_blog(ch.sandbox, likes=True)
-    write_alembic(ch.sandbox, upto="0002")
-    write_env(ch)
     migrate(ch, "head")
     migrate(ch, "0001", "prod")
 
 
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
-    "01": Start(postgres=False, prepare=sqlite_app),
-    "02": Start(create=False, prepare=blog_files),
-    "03": Start(databases=("blog", "fresh"), special_password=True, prepare=tables_from_create_all),
-    "04": Start(prepare=before_likes),
-    "05": Start(prepare=legacy_timestamps),
-    "06": Start(databases=("blog", "prod"), prepare=at_head_and_prod_behind),
+    "01": Start(postgres=False, files=sqlite_app),
+    "02": Start(create=False, files=blog_files),
+    "03": Start(
+        databases=("blog", "fresh"),
+        special_password=True,
+        files=blog_before_likes_with_env,
+        data=tables_from_create_all,
+    ),  # fmt: skip
+    "04": Start(files=alembic_at_0001, data=lambda ch: migrate(ch, "0001")),
+    "05": Start(databases=("blog",), files=sqlite_era_app_at_head, data=legacy_timestamps),
+    "06": Start(databases=("blog", "prod"), files=app_at_head, data=at_head_and_prod_behind),
 }

@@ -79,6 +79,27 @@ def db_psql(backend: Backend, extra: list[str]) -> int:
     return 0  # not reached
 
 
+def cmd_reset(args: argparse.Namespace) -> int:
+    import time
+
+    from workshop_app.workshop.chapters import STARTS
+    from workshop_app.workshop.state import reset
+
+    number = args.chapter.zfill(2)
+    if number not in STARTS:
+        chapters = ", ".join(sorted(STARTS))
+        raise WorkshopError(f"There is no chapter {args.chapter!r}.",
+                            f"name one of {chapters}, e.g. `workshop reset 04`.")  # fmt: skip
+    started = time.perf_counter()
+    ch, cloned = reset(number)
+    seconds = time.perf_counter() - started
+    source = "from templates" if cloned else "built, and kept as templates for next time"
+    databases = f"; databases {', '.join(ch.databases.values())} ({source})" if ch.password else ""
+    print(f"Chapter {number} reset in {seconds:.2f} s: sandbox {ch.sandbox}{databases}.")
+    print("In JupyterLab, restart the chapter's kernel (its first cell does this reset too).")
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     backend = choose_backend()
     print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
@@ -111,6 +132,10 @@ def parser() -> argparse.ArgumentParser:
     psql = actions.add_parser("psql", help="open psql as the admin")
     psql.add_argument("args", nargs=argparse.REMAINDER, help="passed on to psql")
     actions.add_parser("cleanup", help="drop this learner's databases and roles")
+
+    reset = sub.add_parser("reset", help="put one chapter back to its starting state")
+    reset.add_argument("chapter", help="the chapter's number, e.g. 04")
+    reset.set_defaults(run=cmd_reset)
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")

@@ -1,6 +1,7 @@
 """`workshop doctor`: is this machine ready for the course? A check a line, failures with a fix."""
 
 import re
+import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,9 +52,10 @@ def check_server(backend: Backend) -> Iterator[Check]:
         return
     yield Check("server reachable", True, "yes")
     yield Check("server version", True, backend.server_version())
+    probe = f"doctor_{secrets.token_hex(4)}"  # two checks at once (two kernels) must not collide
     try:
-        name = backend.create_database("doctor")
-        backend.drop_database("doctor")
+        name = backend.create_database(probe)
+        backend.drop_database(probe)
         yield Check("create a database", True, f"{name} created and dropped")
     except Exception as err:  # noqa: BLE001 - any failure here is the finding
         yield Check(

@@ -9,10 +9,8 @@ of your machine) and shows errors as one readable line.
 import contextlib
 import os
 import re
-import secrets
-import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, NullPool, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
-from workshop_app.workshop.backend import Backend, current
+from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.urls import show
 
@@ -93,44 +91,21 @@ ORDER BY ordinal_position
 def setup(number: str) -> Chapter:
     """Put chapter `number` in its starting state and make this notebook run inside it."""
     from workshop_app.workshop.chapters import STARTS
+    from workshop_app.workshop.state import reset
 
-    start = STARTS[number]
-    backend = current()
-    sandbox = sandboxes() / f"ch{number}"
-    shutil.rmtree(sandbox, ignore_errors=True)
-    sandbox.mkdir(parents=True)
-    ch = Chapter(number, backend, sandbox)
-    if start.postgres:
-        backend.ensure_running()
-        mine = backend.name(f"ch{number}_")
-        for name in backend.owned()[0]:  # every database of this chapter, leftovers included
-            if name.startswith(mine):
-                backend.drop_database(name.removeprefix(backend.prefix))
-        ch.role = backend.name(f"ch{number}_blog_user")
-        ch.password = start.password()
-        if start.create:
-            backend.create_role(f"ch{number}_blog_user", ch.password)
-            with backend.connect() as conn:  # the same clock for every server's outputs
-                conn.execute(f"ALTER ROLE \"{ch.role}\" SET timezone TO 'UTC'")
-            for short in start.databases:
-                ch.databases[short] = backend.create_database(f"ch{number}_{short}", owner=ch.role)
-        else:
-            with backend.connect() as conn:
-                conn.execute(f'DROP ROLE IF EXISTS "{ch.role}"')
-            ch.databases = {short: backend.name(f"ch{number}_{short}") for short in start.databases}
-    start.prepare(ch)
+    ch, _ = reset(number)
     # Run like a learner's terminal in the sandbox: the app reads its URL from ./.env there,
     # not from a DATABASE_URL that chose the workshop's server.
     os.environ.pop("DATABASE_URL", None)
     use_this_python_first()
-    os.chdir(sandbox)
-    if str(sandbox) not in sys.path:
-        sys.path.insert(0, str(sandbox))
+    os.chdir(ch.sandbox)
+    if str(ch.sandbox) not in sys.path:
+        sys.path.insert(0, str(ch.sandbox))
     forget("blog")
     for module in ("main", "database", "config", "models"):  # they read the URL once, on import
         forget(f"workshop_app.{module}")
     stable_output(volatile_paths(ch))
-    made = ", ".join(ch.databases.values()) if start.create else ""
+    made = ", ".join(ch.databases.values()) if STARTS[number].create else ""
     print(f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"
           + (f". Databases: {made}" if made else ""))  # fmt: skip
     return ch
@@ -153,20 +128,6 @@ def volatile_paths(ch: Chapter) -> dict[str, str]:
         paths |= {socket_dir: "<socket>", quote(socket_dir, safe=""): "<socket>",
                   str(ch.backend.server.home): "<server>"}  # fmt: skip
     return paths
-
-
-@dataclass(frozen=True)
-class Start:
-    """A chapter's starting state."""
-
-    postgres: bool = True
-    databases: tuple[str, ...] = ("blog",)
-    create: bool = True  # False: the lesson creates role and databases itself
-    special_password: bool = False  # a password that must be URL-encoded (chapter 03's trap)
-    prepare: Callable[[Chapter], None] = lambda ch: None
-
-    def password(self) -> str:
-        return secrets.token_urlsafe(12) + ("@%:/" if self.special_password else "")
 
 
 def write_env(ch: Chapter, which: str = "blog") -> None:

@@ -1,0 +1,109 @@
+"""A chapter's starting state, and putting a chapter back to it quickly.
+
+A chapter starts from files in its sandbox (written every time: they are cheap) and from
+databases with content (a migrated schema, the story's rows). The databases are built once and
+kept as PostgreSQL template databases; a reset clones them with `CREATE DATABASE ... TEMPLATE`.
+Templates are named after a digest of the code and migrations they were built from, so any
+change to those rebuilds them. Everything carries the learner's prefix; `workshop db cleanup`
+removes templates too.
+"""
+
+import hashlib
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from workshop_app.workshop.backend import Backend, current
+from workshop_app.workshop.kit import Chapter, sandboxes
+from workshop_app.workshop.settings import ROOT
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where the story stands when a chapter begins."""
+
+    postgres: bool = True
+    databases: tuple[str, ...] = ("blog",)
+    create: bool = True  # False: the lesson creates its role and database itself
+    special_password: bool = False  # one that must be URL-encoded (chapter 03's trap)
+    files: Callable[[Chapter], None] = lambda ch: None  # the sandbox's files
+    data: Callable[[Chapter], None] = lambda ch: None  # the databases' content
+
+    def password(self) -> str:
+        return secrets.token_urlsafe(12) + ("@%:/" if self.special_password else "")
+
+
+@cache
+def digest() -> str:
+    """What templates are built from: the app, the workshop's code, the migrations."""
+    sources = sorted([*(ROOT / "workshop_app").rglob("*.py"), *(ROOT / "alembic").rglob("*.py"),
+                      ROOT / "alembic.ini"])  # fmt: skip
+    h = hashlib.sha256()
+    for path in sources:
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:8]
+
+
+def reset(number: str) -> tuple[Chapter, bool]:
+    """Chapter `number` back to its start: sandbox folder and databases, nothing else.
+    Returns the chapter and whether its databases came from templates."""
+    from workshop_app.workshop.chapters import STARTS
+
+    start = STARTS[number]
+    backend = current()
+    sandbox = sandboxes() / f"ch{number}"
+    shutil.rmtree(sandbox, ignore_errors=True)
+    sandbox.mkdir(parents=True)
+    ch = Chapter(number, backend, sandbox)
+    cloned = False
+    if start.postgres:
+        backend.ensure_running()
+        drop_databases(backend, f"ch{number}_")
+        ch.role, ch.password = backend.name(f"ch{number}_blog_user"), start.password()
+        ch.databases = {short: backend.name(f"ch{number}_{short}") for short in start.databases}
+        if start.create:
+            backend.set_role(f"ch{number}_blog_user", ch.password, timezone="UTC")
+        else:
+            backend.drop_role(f"ch{number}_blog_user")
+    start.files(ch)
+    if start.postgres and start.create:
+        cloned = clone_templates(ch)
+        if not cloned:
+            for short in start.databases:
+                backend.create_database(f"ch{number}_{short}", owner=ch.role)
+            start.data(ch)
+            save_templates(ch)
+    return ch, cloned
+
+
+def drop_databases(backend: Backend, prefix: str) -> None:
+    """Drop the learner's databases whose names (after the learner's prefix) start so."""
+    for name in backend.owned()[0]:
+        if name.startswith(backend.name(prefix)):
+            backend.drop_database(name.removeprefix(backend.prefix))
+
+
+def template_prefix(ch: Chapter) -> str:
+    return f"tpl_ch{ch.number}_"
+
+
+def clone_templates(ch: Chapter) -> bool:
+    backend, suffix = ch.backend, f"_{digest()}"
+    prefix = backend.name(template_prefix(ch))
+    templates = [n for n in backend.owned()[0] if n.startswith(prefix) and n.endswith(suffix)]
+    shorts = {n.removeprefix(prefix).removesuffix(suffix): n for n in templates}
+    if not templates or not set(ch.databases) <= set(shorts):
+        return False
+    for short, template in shorts.items():
+        ch.databases[short] = backend.create_database(
+            f"ch{ch.number}_{short}", owner=ch.role, template=template
+        )
+    return True
+
+
+def save_templates(ch: Chapter) -> None:
+    drop_databases(ch.backend, template_prefix(ch))  # stale ones, built from older code
+    for short, name in ch.databases.items():
+        ch.backend.create_database(f"{template_prefix(ch)}{short}_{digest()}", template=name)
