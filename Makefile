@@ -10,8 +10,10 @@ export JUPYTER_PLATFORM_DIRS := 1
 lab: $(VENV)/.installed
 	$(BIN)/workshop lab $(LAB_ARGS)
 
+# Tests first (pytest-xdist), then every chapter through `workshop check` (nbval per notebook).
 test: $(VENV)/.installed
-	$(BIN)/pytest -n 2 --dist loadscope $(TEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadscope tests $(TEST_ARGS)
+	$(BIN)/workshop check -j 3
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

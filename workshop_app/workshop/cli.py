@@ -100,6 +100,21 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workshop_app.workshop.course_check import chapters, check
+
+    paths = [Path(a).resolve() for a in args.chapters if a.endswith(".ipynb")]
+    numbers = [a.zfill(2) for a in args.chapters if not a.endswith(".ipynb")]
+    notebooks = paths + [n for n in chapters() if n.name[:2] in numbers or not args.chapters]
+    if not notebooks:
+        raise WorkshopError("No chapter matches.", "name chapters by number, e.g. 03 04.")
+    backend = choose_backend()  # start the server once, before the kernels race to do it
+    backend.ensure_running()
+    return check(notebooks, args.jobs)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     backend = choose_backend()
     print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
@@ -136,6 +151,11 @@ def parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset", help="put one chapter back to its starting state")
     reset.add_argument("chapter", help="the chapter's number, e.g. 04")
     reset.set_defaults(run=cmd_reset)
+
+    check = sub.add_parser("check", help="run every chapter headless and compare its outputs")
+    check.add_argument("chapters", nargs="*", help="only these chapters (03 04) or notebook files")
+    check.add_argument("-j", "--jobs", type=int, default=1, help="notebooks at a time")
+    check.set_defaults(run=cmd_check)
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
