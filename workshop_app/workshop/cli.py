@@ -115,6 +115,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check(notebooks, args.jobs)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from workshop_app.workshop.export import export
+
+    out = Path(args.out).resolve()
+    started = time.perf_counter()
+    print(f"Exporting the course to {out} ...", flush=True)
+    written = export(out)
+    print(f"{len(written)} pages in {time.perf_counter() - started:.1f} s. "
+          f"Open {out / 'index.html'} in a browser.")  # fmt: skip
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     backend = choose_backend()
     print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
@@ -156,6 +171,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("chapters", nargs="*", help="only these chapters (03 04) or notebook files")
     check.add_argument("-j", "--jobs", type=int, default=1, help="notebooks at a time")
     check.set_defaults(run=cmd_check)
+
+    exp = sub.add_parser("export", help="the course as static HTML, readable without a server")
+    exp.add_argument("--out", default=str(ROOT / "build" / "course"), help="target folder")
+    exp.set_defaults(run=cmd_export)
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")

@@ -1,0 +1,41 @@
+"""`workshop export`: the course as static HTML that opens from disk, for a projector or a phone.
+
+Every chapter and the index, with their committed outputs (diagrams are inline SVG), links
+between notebooks pointing at the HTML pages. No server and no network needed to read it.
+"""
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from workshop_app.workshop.settings import ROOT
+
+NOTEBOOK_LINK = re.compile(r'href="([^"#:]+)\.ipynb(#[^"]*)?"')
+
+
+def pages() -> list[Path]:
+    notebooks = ROOT / "notebooks"
+    return [notebooks / "index.ipynb", *sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))]
+
+
+def export(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    written = []
+    for notebook in pages():
+        started = time.perf_counter()
+        nb = nbformat.read(notebook, as_version=4)
+        html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb_title(nb)}})
+        html = NOTEBOOK_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', html)
+        page = out / f"{notebook.stem}.html"
+        page.write_text(html)
+        written.append(page)
+        print(f"  {page.name:45} {time.perf_counter() - started:4.1f} s", flush=True)
+    return written
+
+
+def nb_title(nb: nbformat.NotebookNode) -> str:
+    return nb.cells[0].source.splitlines()[0].lstrip("# ").replace("`", "")
