@@ -3,8 +3,15 @@ server by default, any server when DATABASE_URL is set (.ci/run runs both)."""
 
 import contextlib
 import io
+import json
 import os
+import secrets
 import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,3 +97,46 @@ def alembic_config(connection: Connection | None = None, script_location: Path |
     if script_location is not None:
         cfg.set_main_option("script_location", str(script_location))
     return cfg
+
+
+def api(base: str, path: str, token: str, method: str = "GET") -> dict:
+    """A call to the Jupyter server's REST API."""
+    request = urllib.request.Request(
+        f"{base}{path}", method=method, headers={"Authorization": f"token {token}"},
+        data=b"{}" if method == "POST" else None,
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def jupyterlab() -> Iterator[tuple[str, str]]:
+    """JupyterLab started by the README's main command, `make lab`, without a browser.
+    Yields its base URL and token; stopped (with its kernels) afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
+    lab = subprocess.Popen(
+        ["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                api(base, "/api/status", token)
+                break
+            except OSError:
+                assert lab.poll() is None, lab.stdout.read() if lab.stdout else ""
+                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        try:
+            lab.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(lab.pid, signal.SIGKILL)
