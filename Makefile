@@ -23,6 +23,7 @@ doctor: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench_postgres.py
+	$(BIN)/python scripts/bench_course.py
 
 lock:
 	scripts/lock.sh
