@@ -28,14 +28,7 @@ def admin(server: EmbeddedServer, dbname: str = "postgres") -> psycopg.Connectio
 
 def postmasters(server: EmbeddedServer) -> list[psutil.Process]:
     """Server processes of this data folder whose parent is not one of them."""
-    data = server.data.resolve()
-    procs = []
-    for p in psutil.process_iter(["name"]):
-        try:
-            if p.info["name"] == "postgres" and Path(p.cwd()) == data:
-                procs.append(p)
-        except psutil.Error:
-            continue
+    procs = server.processes()
     pids = {p.pid for p in procs}
     return [p for p in procs if p.ppid() not in pids]
 

@@ -200,14 +200,23 @@ class EmbeddedServer:
             return proc.pid
         return None
 
-    def _clear_stale(self) -> None:
-        """After a crash: end orphaned backends of this data folder and drop a stale pid file."""
-        data = self.data.resolve()
+    def processes(self) -> list[psutil.Process]:
+        """Every PostgreSQL process of this data folder (they all run inside it)."""
+        data, found = self.data.resolve(), []
         for proc in psutil.process_iter(["name"]):
             try:
                 if proc.info["name"] == "postgres" and Path(proc.cwd()) == data:
-                    proc.kill()
-                    proc.wait(5)
+                    found.append(proc)
+            except psutil.Error:
+                continue
+        return found
+
+    def _clear_stale(self) -> None:
+        """After a crash: end orphaned backends of this data folder and drop a stale pid file."""
+        for proc in self.processes():
+            try:
+                proc.kill()
+                proc.wait(5)
             except psutil.Error:
                 continue
         # The killed postmaster may linger as a zombie that keeps its locks "alive"; the pid
