@@ -5,6 +5,7 @@ the committed ones through notebooks/nbval_sanitize.cfg), up to `jobs` at a time
 printed as each one finishes; a failing notebook's report follows in full.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -28,11 +29,12 @@ def chapters() -> list[Path]:
 
 
 def run_one(notebook: Path) -> Result:
+    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}  # as `make` sets it (Jupyter's new paths)
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "testpaths=",
          "-c", str(ROOT / "pyproject.toml"), "--color=no", str(notebook)],
-        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     return Result(notebook, proc.returncode == 0, time.perf_counter() - started, proc.stdout)
 
