@@ -20,7 +20,6 @@ from sqlalchemy.engine import URL
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.settings import ROOT
-from workshop_app.workshop.urls import show
 
 
 def sandboxes() -> Path:
@@ -274,10 +273,6 @@ def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "he
     print(f"Same tables, columns, keys, constraints and indexes as the course's {revision}: {same}")
 
 
-def show_file(path: str | Path) -> None:
-    print(Path(path).read_text().rstrip())
-
-
 def show_diff(old: str | Path, new: str | Path) -> None:
     """A unified diff of two files, as `git diff` shows it (without timestamps)."""
     import difflib
@@ -285,9 +280,3 @@ def show_diff(old: str | Path, new: str | Path) -> None:
     a, b = Path(old).read_text().splitlines(), Path(new).read_text().splitlines()
     for line in difflib.unified_diff(a, b, str(old), str(new), lineterm="", n=1):
         print(line)
-
-
-def masked(url: str | URL) -> str:
-    from sqlalchemy.engine import make_url
-
-    return show(make_url(url) if isinstance(url, str) else url)
