@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from execute_notebooks import execute_copy  # noqa: E402
 
 from workshop_app.workshop.backend import current  # noqa: E402
+from workshop_app.workshop.settings import chapter_notebooks  # noqa: E402
 from workshop_app.workshop.state import drop_databases, reset  # noqa: E402
 
 
@@ -45,7 +46,7 @@ def main() -> None:
                      "<= 3"))  # fmt: skip
         rows.append((f"setup ch{number}, from its template", timed(lambda n=number: reset(n)),
                      "<= 0.5"))  # fmt: skip
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    notebooks = chapter_notebooks()
     serial = 0.0
     for path in notebooks:
         seconds = execute_copy(path)

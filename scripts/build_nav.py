@@ -14,13 +14,11 @@ from pathlib import Path
 
 import nbformat
 
+from workshop_app.workshop.settings import chapter_notebooks
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 INDEX = NOTEBOOKS / "index.ipynb"
 TAG_TOP, TAG_BOTTOM, TAG_MAP = "nav-top", "nav-bottom", "chapter-map"
-
-
-def chapters() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 
 def title(nb: nbformat.NotebookNode) -> str:
@@ -82,7 +80,7 @@ def index_notebook(
 
 def build() -> dict[Path, nbformat.NotebookNode]:
     """Every generated or updated notebook."""
-    paths = chapters()
+    paths = chapter_notebooks()
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     titles = [title(nb) for nb in notebooks]
     out = {}

@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from workshop_app.workshop.settings import chapter_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 120
 
@@ -42,9 +44,7 @@ def execute_copy(path: Path) -> float:
 def main(args: list[str]) -> None:
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     os.environ.pop("DATABASE_URL", None)  # committed outputs come from the default server
-    paths = [Path(a).resolve() for a in args] or sorted(
-        (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
-    )
+    paths = [Path(a).resolve() for a in args] or chapter_notebooks()
     for path in paths:
         print(f"{path.name:45} {execute(path):5.1f} s", flush=True)
 

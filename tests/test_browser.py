@@ -50,6 +50,7 @@ def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
     backend: Backend,
     jupyterlab: tuple[str, str],
     browser,  # noqa: ANN001
+    request: pytest.FixtureRequest,
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -62,6 +63,7 @@ def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
     fresh = ROOT / "notebooks" / "sandbox" / "browser-00.ipynb"
     fresh.parent.mkdir(parents=True, exist_ok=True)
     fresh.write_text(json.dumps(nb))
+    request.addfinalizer(lambda: fresh.unlink(missing_ok=True))
 
     base, token = jupyterlab
     # `make lab` opens chapter 00, so JupyterLab's root is the notebooks folder.

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, chapter_notebooks
 
 NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+CHAPTERS = chapter_notebooks()
 MACHINE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/[a-z]|/var/|/Users/|[A-Z]:\\\\)")
 UNMASKED_URL = re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^:/\s]+:(?!\*\*\*)[^@\s]+@")
 

@@ -102,14 +102,9 @@ class Backend:
                 sql.Identifier(name)))  # fmt: skip
 
     def create_role(self, short: str, password: str | None = None) -> tuple[str, str]:
-        """(Re)create the learner's login role `short`; returns its full name and password."""
-        name = self.name(short)
+        """The learner's login role `short` with a password (generated unless given)."""
         password = password or secrets.token_urlsafe(12)
-        with self.connect() as conn:
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(name), sql.Literal(password)))  # fmt: skip
-        return name, password
+        return self.set_role(short, password), password
 
     def set_role(self, short: str, password: str, *, timezone: str | None = None) -> str:
         """Create the learner's login role `short`, or give the existing one a new password

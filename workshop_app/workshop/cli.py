@@ -103,7 +103,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workshop_app.workshop.course_check import chapters, check
+    from workshop_app.workshop.course_check import check
+    from workshop_app.workshop.settings import chapter_notebooks as chapters
 
     paths = [Path(a).resolve() for a in args.chapters if a.endswith(".ipynb")]
     numbers = [a.zfill(2) for a in args.chapters if not a.endswith(".ipynb")]

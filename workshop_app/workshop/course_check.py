@@ -24,10 +24,6 @@ class Result:
     report: str
 
 
-def chapters() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-
-
 def run_one(notebook: Path) -> Result:
     env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}  # as `make` sets it (Jupyter's new paths)
     started = time.perf_counter()

@@ -18,8 +18,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,9 +322,3 @@ def default_home(root: Path, configured: Path | None) -> Path:
         tag = hashlib.sha256(str(root).encode()).hexdigest()[:10]
         return ROOT_BASE / f"{root.name[:20]}-{tag}"
     return root / ".workshop" / "postgres"
-
-
-if __name__ == "__main__":  # pragma: no cover - a quick manual check
-    server = EmbeddedServer(Path(sys.argv[1]))
-    t = time.perf_counter()
-    print(server.start(), server.status(), f"{time.perf_counter() - t:.2f}s")

@@ -11,14 +11,13 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, chapter_notebooks
 
 NOTEBOOK_LINK = re.compile(r'href="([^"#:]+)\.ipynb(#[^"]*)?"')
 
 
 def pages() -> list[Path]:
-    notebooks = ROOT / "notebooks"
-    return [notebooks / "index.ipynb", *sorted(notebooks.glob("[0-9][0-9]-*.ipynb"))]
+    return [ROOT / "notebooks" / "index.ipynb", *chapter_notebooks()]
 
 
 def export(out: Path) -> list[Path]:
