@@ -8,8 +8,10 @@ What changed from the template, and why:
    to the engine. The tutorial's `config.set_main_option("sqlalchemy.url", ...)` passes it
    through configparser, which fails on the `%` of a URL-encoded password (`p%40ss`) with
    "invalid interpolation syntax"; if you do use it, escape with `url.replace("%", "%%")`.
-3. A caller may hand over an open connection in `config.attributes["connection"]` (tests and
-   tools); then no engine is made and no event loop is started.
+3. A caller may hand over a `Connection`, an `Engine` or an `AsyncEngine` in
+   `config.attributes["connection"]` (tests and migration-testing tools do); then env.py makes
+   no engine of its own. A `Connection` that is already in a transaction stays the caller's
+   to commit; otherwise Alembic commits.
 4. `compare_server_default=True`: autogenerate also notices a changed server default.
 5. Autogenerate refuses to write an empty migration (see `refuse_empty_migration`).
 """
@@ -21,8 +23,8 @@ from logging.config import fileConfig
 from alembic import context
 from alembic.util import CommandError
 from sqlalchemy import pool
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from workshop_app import models  # noqa: F401 - registers the tables on Base.metadata
 from workshop_app.config import settings
@@ -36,11 +38,18 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
+NOT_COMPARED = (
+    "renames (seen as a drop and an add), CHECK constraints, ENUM values, "
+    "sequences, triggers, views and data"
+)
 EMPTY_MIGRATION = """\
-The models and the database already match, so this migration would be empty.
-If it is your first migration, the tables were most likely created earlier by
-Base.metadata.create_all: generate the migration against an empty database, then
-mark the existing database as up to date with `alembic stamp head`."""
+Autogenerate found no difference between the models and the database in what it
+compares: tables, columns, types, nullability, indexes, unique and foreign keys{defaults}.
+It does not compare {not_compared}:
+write such a change by hand with `alembic revision -m "..."` (no --autogenerate).
+If this is your first migration, the tables were most likely created earlier by
+Base.metadata.create_all: generate it against an empty database, then mark the
+existing database as up to date with `alembic stamp head`."""
 
 
 def refuse_empty_migration(context, revision, directives) -> None:  # noqa: ANN001 - Alembic hook
@@ -48,7 +57,14 @@ def refuse_empty_migration(context, revision, directives) -> None:  # noqa: ANN0
     database it creates nothing. Refuse it; a deliberate empty revision needs no --autogenerate."""
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
         directives[:] = []
-        print(EMPTY_MIGRATION, file=sys.stderr)
+        defaults = context.opts.get("compare_server_default")
+        not_compared = NOT_COMPARED if defaults else "server defaults, " + NOT_COMPARED
+        print(
+            EMPTY_MIGRATION.format(
+                defaults=", server defaults" if defaults else "", not_compared=not_compared
+            ),
+            file=sys.stderr,
+        )
         raise CommandError("empty migration refused; nothing was written")
 
 
@@ -74,19 +90,23 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def run_async_migrations() -> None:
-    connectable = create_async_engine(settings.database_url, poolclass=pool.NullPool)
-    async with connectable.connect() as connection:
+async def run_async_migrations(given: AsyncEngine | None) -> None:
+    engine = given or create_async_engine(settings.database_url, poolclass=pool.NullPool)
+    async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
-    await connectable.dispose()
+    if given is None:
+        await engine.dispose()
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is None:
-        asyncio.run(run_async_migrations())
+    given = config.attributes.get("connection")
+    if given is None or isinstance(given, AsyncEngine):
+        asyncio.run(run_async_migrations(given))
+    elif isinstance(given, Engine):
+        with given.connect() as connection:
+            do_run_migrations(connection)
     else:
-        do_run_migrations(connection)
+        do_run_migrations(given)
 
 
 if context.is_offline_mode():

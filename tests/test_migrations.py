@@ -200,3 +200,27 @@ def test_autogenerate_refuses_the_empty_first_migration_that_create_all_causes(
     ruff = [sys.executable, "-m", "ruff", "format", "--check", str(script)]
     formatted = subprocess.run(ruff, cwd=project, capture_output=True)
     assert formatted.returncode == 0  # the post-write hook formatted it
+
+
+@pytest.mark.parametrize("kind", ["connection", "engine", "async engine"])
+def test_env_accepts_what_migration_testing_tools_hand_it(
+    kind: str, backend: Backend, database: str, engine: Engine
+) -> None:
+    """pytest-alembic and similar tools put an Engine (sync or async) in
+    config.attributes["connection"] as often as a Connection; each one's upgrade must commit."""
+    from sqlalchemy import NullPool, create_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = backend.url(database)
+    if kind == "connection":
+        run(engine, "upgrade", "head")
+    else:
+        make = create_engine if kind == "engine" else create_async_engine
+        given = make(url, poolclass=NullPool)
+        try:
+            command.upgrade(alembic_config(given), "head")  # type: ignore[arg-type]
+        finally:
+            if kind == "engine":
+                given.dispose()
+    assert current_revision(engine) == "0002"  # seen from a new connection: committed
+    assert "likes" in {c["name"] for c in inspect(engine).get_columns("posts")}
