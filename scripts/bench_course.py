@@ -40,7 +40,7 @@ def main() -> None:
     rows: list[tuple[str, float, str]] = []
     backend = current()
     backend.ensure_running()
-    for number in ("03", "04", "05", "06"):
+    for number in ("03", "04", "05", "06", "07"):
         drop_databases(backend, f"tpl_ch{number}_")
         rows.append((f"setup ch{number}, building its template", timed(lambda n=number: reset(n)),
                      "<= 3"))  # fmt: skip

@@ -19,11 +19,13 @@ from unittest import mock
 
 import psycopg
 import pytest
+from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, NullPool, create_engine
+from sqlalchemy import Connection, Engine, NullPool, create_engine, text
 
 from workshop_app.workshop.backend import Backend, current
 from workshop_app.workshop.embedded import ROOT_BASE, EmbeddedServer, is_root
+from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 
@@ -140,3 +142,30 @@ def jupyterlab() -> Iterator[tuple[str, str]]:
             lab.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
+
+
+MERGE = """revision: str = "0006"
+down_revision: str | Sequence[str] | None = ("0004", "0005")
+"""
+
+
+@pytest.fixture
+def blog_0001(
+    backend: Backend, database: str, app_database: str, tmp_path: Path
+) -> Iterator[Chapter]:
+    """A stand-in chapter whose `blog` and `prod` are the test's own database, migrated to
+    0001, with posts by ada and linus, and a merge revision file as chapter 07 writes one."""
+    ch = Chapter("99", backend, tmp_path, databases={"blog": database, "prod": database})
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0006_merge_alice_and_bob.py").write_text(MERGE)  # as chapter 06 writes it
+    with ch.engine(admin=True).connect() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(text(
+            "INSERT INTO users (username, email, password_hash) VALUES "
+            "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x');"
+            "INSERT INTO posts (title, content, user_id, date_posted) VALUES "
+            "('A', 'a', 1, now()), ('B', 'b', 1, now()), ('L', 'l', 2, now())"
+        ))  # fmt: skip
+        conn.commit()
+    yield ch

@@ -65,11 +65,8 @@ def test_committed_outputs_are_complete_and_clean(path: Path) -> None:
         assert not MACHINE_PATH.search(out), f"code cell {i} shows a path of this machine"
         assert not UNMASKED_URL.search(out + text(cell)), f"code cell {i} shows a password"
         assert '"output_type": "error"' not in out, f"code cell {i} ends in an error"
-    exercises = [c for c in code if "check(" in text(c)]
-    if path.name[:2] != "00":
-        assert len(exercises) >= 2
-        for cell in exercises:
-            assert "Correct:" in outputs_text(cell), "the committed check shows a pass"
+    if path.name[:2] != "00":  # how exercises arrive: tests/test_exercises.py
+        assert len([c for c in code if "check(" in text(c)]) >= 2
 
 
 @pytest.mark.parametrize("path", [*CHAPTERS, NOTEBOOKS / "index.ipynb"], ids=lambda p: p.name)

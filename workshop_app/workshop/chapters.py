@@ -91,7 +91,7 @@ def tables_from_create_all(ch: Chapter) -> None:
         finally:
             engine.dispose()
     ch.databases["prod"] = ch.backend.create_database(
-        "ch03_prod", owner=ch.role, template=ch.database
+        f"ch{ch.number}_prod", owner=ch.role, template=ch.database
     )
 
 
@@ -125,8 +125,9 @@ def legacy_timestamps(ch: Chapter) -> None:
     with ch.engine(admin=True).begin() as conn:
         conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp "
                           "USING date_posted AT TIME ZONE 'UTC'"))  # fmt: skip
-    ch.databases["copy"] = ch.backend.create_database("ch05_copy", owner=ch.role,
-                                                      template=ch.database)  # fmt: skip
+    ch.databases["copy"] = ch.backend.create_database(
+        f"ch{ch.number}_copy", owner=ch.role, template=ch.database
+    )
 
 
 def at_head_and_prod_behind(ch: Chapter) -> None:
@@ -146,6 +147,7 @@ STARTS: dict[str, Start] = {
         data=tables_from_create_all,
     ),  # fmt: skip
     "04": Start(files=alembic_at_0001, data=lambda ch: migrate(ch, "0001")),
-    "05": Start(databases=("blog",), files=sqlite_era_app_at_head, data=legacy_timestamps),
-    "06": Start(databases=("blog", "prod"), files=app_at_head, data=at_head_and_prod_behind),
+    "05": Start(files=app_at_head, data=lambda ch: migrate(ch, "head")),
+    "06": Start(databases=("blog",), files=sqlite_era_app_at_head, data=legacy_timestamps),
+    "07": Start(databases=("blog", "prod"), files=app_at_head, data=at_head_and_prod_behind),
 }

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from workshop_app.workshop.backend import Backend, current
 from workshop_app.workshop.kit import Chapter, sandboxes
@@ -47,14 +48,17 @@ def digest() -> str:
     return h.hexdigest()[:8]
 
 
-def reset(number: str) -> tuple[Chapter, bool]:
+def reset(
+    number: str, backend: Backend | None = None, root: Path | None = None
+) -> tuple[Chapter, bool]:
     """Chapter `number` back to its start: sandbox folder and databases, nothing else.
-    Returns the chapter and whether its databases came from templates."""
+    Returns the chapter and whether its databases came from templates. Tests name their own
+    backend (learner) and sandbox root; notebooks and `workshop reset` use the defaults."""
     from workshop_app.workshop.chapters import STARTS
 
     start = STARTS[number]
-    backend = current()
-    sandbox = sandboxes() / f"ch{number}"
+    backend = backend or current()
+    sandbox = (root or sandboxes()) / f"ch{number}"
     shutil.rmtree(sandbox, ignore_errors=True)
     sandbox.mkdir(parents=True)
     ch = Chapter(number, backend, sandbox)

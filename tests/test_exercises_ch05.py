@@ -1,0 +1,28 @@
+"""Chapter 05's exercises refuse the typical wrong answers, with a hint."""
+
+import pytest
+from exercise_support import assert_refused, cases
+
+from workshop_app.workshop.exercises import outcome, solution
+from workshop_app.workshop.kit import Chapter
+
+WRONG: dict[int, list[object]] = {
+    1: [
+        "ALTER TABLE posts ADD COLUMN views integer",
+        "ALTER TABLE posts ADD COLUMN views integer NOT NULL DEFAULT 1",
+        "ALTER TABLE posts ADD COLUMN views double precision NOT NULL DEFAULT floor(random())",
+        "ALTER TABLE posts ADD COLUMN view integer NOT NULL DEFAULT 0",
+    ],
+    2: ["RowExclusiveLock", "AccessShareLock", "ShareLock"],
+}
+
+
+@pytest.mark.parametrize(("number", "answer"), cases(WRONG))
+def test_wrong_answers_get_a_hint(number: int, answer: object, blog_0001: Chapter) -> None:
+    assert_refused("05", number, answer, blog_0001)
+
+
+@pytest.mark.parametrize("number", sorted(WRONG))
+def test_the_solution_passes(number: int, blog_0001: Chapter) -> None:
+    result = outcome("05", number, solution("05", number), blog_0001)
+    assert result.ok, result.line()

@@ -1,0 +1,52 @@
+"""Every solution passes in the real chapter state: each chapter runs top to bottom with its
+exercises answered from notebooks/solutions/, one line each, as a stuck learner would do it.
+(The committed notebooks arrive unanswered; nbval checks those.)"""
+
+import re
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from workshop_app.workshop.backend import choose_backend
+from workshop_app.workshop.settings import chapter_notebooks
+
+HANDS_ON = re.compile(r'^check\("(\d\d)", (\d+), ch=ch\)', re.M)
+ANSWER = re.compile(r"^(answer_(\d+)) = \.\.\.", re.M)
+
+
+def answered(nb: nbformat.NotebookNode, chapter: str) -> list[int]:
+    """Fill in every exercise the way notebooks/solutions/ says; the indexes of check cells."""
+    checks = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "check(" not in cell.source:
+            continue
+        source = ANSWER.sub(rf'\1 = solution("{chapter}", \2)', cell.source)
+        source = HANDS_ON.sub(r'solve("\1", \2, ch)\n\g<0>', source)
+        cell.source = "from workshop_app.workshop.exercises import solution, solve\n" + source
+        checks.append(i)
+    return checks
+
+
+@pytest.mark.parametrize("path", chapter_notebooks()[1:], ids=lambda p: p.name[:2])
+def test_every_solution_passes_in_its_chapter(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learner = f"solve{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("WORKSHOP_LEARNER", learner)  # not the learner's own chapters
+    monkeypatch.setenv("WORKSHOP_SANDBOX_DIR", str(tmp_path))
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    nb = nbformat.read(path, as_version=4)
+    checks = answered(nb, path.name[:2])
+    assert checks
+    try:
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        choose_backend().cleanup()
+    for i in checks:
+        out = "".join(o.get("text", "") for o in nb.cells[i].outputs)
+        assert out.startswith("Correct:") and "Not yet" not in out, (nb.cells[i].source, out)
