@@ -5,27 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: lab test lint doctor lock bench clean
+.PHONY: help lab test lint doctor lock bench clean
 
-lab: $(VENV)/.installed
+help:  ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+
+lab: $(VENV)/.installed  ## set up, start PostgreSQL, open the course in JupyterLab
 	$(BIN)/workshop lab $(LAB_ARGS)
 
 # Tests first (pytest-xdist), then every chapter through `workshop check` (nbval per notebook).
-test: $(VENV)/.installed
+test: $(VENV)/.installed  ## set up, run every test, then every chapter through nbval
 	$(BIN)/pytest -n 2 --dist loadscope tests $(TEST_ARGS)
 	$(BIN)/workshop check -j 3
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff check and format --check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-doctor: $(VENV)/.installed
+doctor: $(VENV)/.installed  ## is this machine ready for the course?
 	$(BIN)/workshop doctor
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed  ## benchmark tables (server, chapters)
 	$(BIN)/python scripts/bench_postgres.py
 	$(BIN)/python scripts/bench_course.py
 
-lock:
+lock:  ## regenerate constraints.txt from pyproject.toml
 	scripts/lock.sh
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -35,6 +38,6 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -qq -c constraints.txt -e .
 	@touch $@
 
-clean:
+clean:  ## stop the embedded server, remove .venv and its data
 	-$(BIN)/workshop db stop
 	rm -rf $(VENV) .workshop
