@@ -63,13 +63,41 @@ def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = Tru
         engine.dispose()
 
 
+CREATE_ALL_LIFESPAN = (
+    "    async with engine.begin() as conn:  # create the tables that are missing\n"
+    "        await conn.run_sync(Base.metadata.create_all)\n"
+)
+
+
+def main_with_create_all() -> str:
+    """The app's main.py as the SQLite-era blog had it: create_all in the lifespan (and the
+    timezone workaround, which chapter 06 removes)."""
+    source = main_source(workaround=True)
+    edits = {
+        '"""The blog\'s API. Its schema comes from Alembic migrations: nothing here creates '
+        'tables."""': '"""The blog\'s API. Its lifespan creates the tables that are missing."""',
+        "    # No Base.metadata.create_all here: `alembic upgrade head` owns the schema.\n":
+            CREATE_ALL_LIFESPAN,
+        "import engine, get_db": "import Base, engine, get_db",
+    }  # fmt: skip
+    for old, new in edits.items():
+        assert old in source, f"main.py changed; update chapters.main_with_create_all ({old})"
+        source = source.replace(old, new)
+    return source
+
+
 def sqlite_app(ch: Chapter) -> None:
+    """Chapter 01: the SQLite-era blog, create_all in its lifespan."""
     write_blog(ch.sandbox, likes=False)
+    (ch.sandbox / "blog" / "main.py").write_text(main_with_create_all())
     (ch.sandbox / ".env").write_text(f"DATABASE_URL={SQLITE_URL}\n")
 
 
-def blog_files(ch: Chapter) -> None:
+def fresh_server_blog(ch: Chapter) -> None:
+    """Chapter 02: the blog's files with the SQLite-era main.py; no reporter role yet."""
     write_blog(ch.sandbox, likes=False)
+    (ch.sandbox / "blog" / "main.py").write_text(main_with_create_all())
+    ch.backend.drop_role("ch02_reporter")
 
 
 def blog_before_likes_with_env(ch: Chapter) -> None:
@@ -139,7 +167,7 @@ def at_head_and_prod_behind(ch: Chapter) -> None:
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
-    "02": Start(create=False, files=blog_files),
+    "02": Start(create=False, files=fresh_server_blog),
     "03": Start(
         databases=("blog", "fresh"),
         special_password=True,
