@@ -9,7 +9,7 @@ from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, text
 
-from workshop_app.workshop.kit import Chapter, forget, write_env
+from workshop_app.workshop.kit import Chapter, forget, write_env, write_private
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.state import Start
 from workshop_app.workshop.story import main_source, write_alembic, write_blog
@@ -65,7 +65,7 @@ def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = Tru
 
 def sqlite_app(ch: Chapter) -> None:
     write_blog(ch.sandbox, likes=False)
-    (ch.sandbox / ".env").write_text(f"DATABASE_URL={SQLITE_URL}\n")
+    write_private(ch.sandbox / ".env", f"DATABASE_URL={SQLITE_URL}\n")
 
 
 def blog_files(ch: Chapter) -> None:
