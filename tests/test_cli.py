@@ -75,10 +75,12 @@ def test_doctor_passes_on_the_configured_server(backend: Backend) -> None:
     result = workshop("doctor", database_url=env_url)
     assert result.returncode == 0, result.stdout + result.stderr
     for item in ("Python", "sqlalchemy", "alembic", "backend", "server reachable",
-                 "server version", "create a database", "Jupyter kernel"):  # fmt: skip
+                 "server version", "create a role and a database it owns", "learner prefix",
+                 "Jupyter kernel"):  # fmt: skip
         assert any(line.startswith("OK") and f" {item} " in line for line in
                    result.stdout.splitlines()), item  # fmt: skip
     assert backend.server_version().split()[0] in result.stdout
+    assert re.search(rf"OK\s+learner prefix\s+{re.escape(backend.prefix)}\n", result.stdout)
 
 
 def test_a_wrong_password_and_a_missing_database(backend: Backend, database: str) -> None:
@@ -183,3 +185,136 @@ def test_reset_puts_one_chapter_back_and_leaves_the_others(
     assert (tmp_path / "ch03" / "notes.txt").exists()
     learner.cleanup()
     assert learner.owned() == ([], [])  # templates and roles included
+
+
+def learner_env(tmp_path: Path, learner: str) -> dict[str, str]:
+    return {**os.environ, "WORKSHOP_LEARNER": learner, "WORKSHOP_SANDBOX_DIR": str(tmp_path)}
+
+
+def databases(backend: Backend, prefix: str) -> list[str]:
+    with backend.connect() as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
+                            "ORDER BY 1", (prefix,)).fetchall()  # fmt: skip
+    return [r[0] for r in rows]
+
+
+def test_cleanup_drops_only_this_learners_own_and_asks_first(
+    backend: Backend, tmp_path: Path
+) -> None:
+    tag = f"t{os.getpid()}"
+    marie = learner_env(tmp_path, f"{tag}anne-Marie O'Neil")
+    anne = learner_env(tmp_path, f"{tag}anne")
+    annes = Backend(backend.kind, backend.source, backend.admin_url, f"{tag}anne", backend.server)
+    try:
+        assert workshop("reset", "03", env=marie).returncode == 0
+        made = databases(backend, f"ws_{tag}anne_")
+        assert len(made) >= 2, made  # the chapter's databases and templates
+        annes.create_database("ch04_blog")
+
+        refused = workshop("db", "cleanup", env=anne)  # no terminal, no --yes
+        assert_clear_error(refused, "--yes")
+        assert annes.name("ch04_blog") in refused.stdout  # listed first
+        result = workshop("db", "cleanup", "--yes", env=anne)
+        assert result.returncode == 0, result.stderr
+        assert databases(backend, annes.prefix) == []
+        assert databases(backend, f"ws_{tag}anne_") == made  # Anne-Marie's work is all there
+
+        refused = workshop("db", "cleanup", env=marie)
+        assert_clear_error(refused, "--yes")
+        assert databases(backend, f"ws_{tag}anne_") == made
+    finally:
+        annes.cleanup()
+        result = workshop("db", "cleanup", "--yes", env=marie)
+    assert result.returncode == 0, result.stderr
+    for name in made:
+        assert name in result.stdout
+    assert databases(backend, f"ws_{tag}anne_") == []
+
+
+def test_cleanup_on_a_terminal_lists_what_goes_and_asks(backend: Backend, tmp_path: Path) -> None:
+    import pexpect
+
+    learner = f"t_tty_{os.getpid()}"
+    env = learner_env(tmp_path, learner)
+    mine = Backend(backend.kind, backend.source, backend.admin_url, learner, backend.server)
+    mine.create_database("ch04_blog")
+    try:
+        for answer, kept in (("", True), ("n", True), ("y", False)):
+            child = pexpect.spawn(sys.executable, ["-m", "workshop_app", "db", "cleanup"],
+                                  env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)  # fmt: skip
+            child.expect(mine.name("ch04_blog"))
+            child.expect(r"\[y/N\]")
+            child.sendline(answer)
+            child.expect(pexpect.EOF)
+            child.close()
+            assert (databases(backend, mine.name("ch04_blog")) != []) is kept, answer
+    finally:
+        mine.cleanup()
+
+
+def test_reset_drops_only_what_the_course_made_and_says_so(
+    backend: Backend, tmp_path: Path
+) -> None:
+    learner = f"t_mine_{os.getpid()}"
+    env = learner_env(tmp_path, learner)
+    mine = Backend(backend.kind, backend.source, backend.admin_url, learner, backend.server)
+    by_hand = [mine.prefix + "ch03_experiment", mine.prefix + "tpl_ch03_blog_mine"]
+    try:
+        with backend.connect() as conn:
+            for name in by_hand:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        assert workshop("reset", "03", env=env).returncode == 0
+        result = workshop("reset", "03", env=env)
+        assert result.returncode == 0, result.stderr
+        assert f"dropped {mine.name('ch03_blog')}" in result.stdout.replace(",", "")
+        for name in by_hand:
+            assert databases(backend, name) == [name]
+            assert name not in result.stdout
+    finally:
+        mine.cleanup()
+        with backend.connect() as conn:
+            for name in by_hand:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_sandboxes_and_env_files_are_private(backend: Backend, tmp_path: Path) -> None:
+    import stat
+
+    env = learner_env(tmp_path, f"t_modes_{os.getpid()}")
+    try:
+        for chapter in ("01", "04"):
+            assert workshop("reset", chapter, env=env).returncode == 0
+            sandbox = tmp_path / f"ch{chapter}"
+            assert stat.S_IMODE(sandbox.stat().st_mode) == 0o700
+            assert stat.S_IMODE((sandbox / ".env").stat().st_mode) == 0o600
+    finally:
+        assert workshop("db", "cleanup", "--yes", env=env).returncode == 0
+
+
+def test_psql_connects_to_the_database_named_with_d(backend: Backend, database: str) -> None:
+    url = os.environ.get("DATABASE_URL")
+    for args in (["-d", database], [f"--dbname={database}"]):
+        result = workshop("db", "psql", *args, "-Atc", "select current_database()",
+                          database_url=url)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == database
+
+
+def test_the_learner_sees_their_prefix(backend: Backend) -> None:
+    env = {**os.environ, "WORKSHOP_LEARNER": "Über"}
+    status = workshop("db", "status", env=env)
+    assert re.search(r"prefix:\s+ws_uber_[0-9a-f]{6}__", status.stdout), status.stdout
+
+
+def test_a_stopped_embedded_server_names_its_own_fix(embedded_home: Path) -> None:
+    from workshop_app.workshop.backend import Backend as B
+    from workshop_app.workshop.errors import WorkshopError
+
+    server = EmbeddedServer(embedded_home)
+    server.start()
+    server.stop()
+    stopped = B("embedded", "embedded PostgreSQL", server.admin_url(), "t", server)
+    with pytest.raises(WorkshopError) as err:
+        stopped.connect()
+    assert "workshop db start" in err.value.fix and str(server.log) in err.value.fix
+    assert "docker" not in str(err.value) and "DATABASE_URL" not in str(err.value)

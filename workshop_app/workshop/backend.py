@@ -5,13 +5,16 @@
 - otherwise the embedded server (see embedded.py); its admin is `postgres` on a private socket.
 
 From the admin connection the workshop derives, per learner, the databases and roles it creates:
-every name starts with `ws_<learner>_` (WORKSHOP_LEARNER, default the OS user name), so learners
-who share one server never collide, and `cleanup()` touches only the caller's own. An *app*
-connection is the same server with such a role and its password, and one database.
+every name starts with `ws_<learner>__` (the slug of WORKSHOP_LEARNER, default the OS user name;
+no slug contains `__`), so learners who share one server never collide. Each carries a comment
+naming the learner (MARKER), and `owned()` / `cleanup()` touch only objects with both: what the
+course made for the caller. An *app* connection is the same server with such a role and its
+password, and one database.
 """
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,7 +27,8 @@ from workshop_app.workshop.errors import explain_connect_error
 from workshop_app.workshop.settings import ROOT, WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo, parse_database_url, show, where
 
-NAME = re.compile(r"^[a-z0-9_]{1,40}$")
+NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # after the prefix; settings.SLUG_MAX counts on 32
+MARKER = "Made by the pg-alembic-workshop course for learner {}; `workshop db cleanup` drops it."
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,12 @@ class Backend:
 
     @property
     def prefix(self) -> str:
-        return f"ws_{self.learner}_"
+        return f"ws_{self.learner}__"
+
+    @property
+    def marker(self) -> str:
+        """The comment on every database and role the course makes for this learner."""
+        return MARKER.format(self.learner)
 
     def name(self, short: str) -> str:
         """The learner's own name for a database or role, e.g. `ch03` → `ws_alice_ch03`."""
@@ -48,7 +57,8 @@ class Backend:
         return self.prefix + short
 
     def url(self, database: str, user: str | None = None, password: str | None = None) -> URL:
-        """A URL on this server for a database (full name), as admin or as a given role."""
+        """A URL on this server for a database (full name), as admin or as a given role.
+        It keeps the admin URL's query parameters (sslmode, options, ...)."""
         url = self.admin_url.set(database=database)
         return url.set(username=user, password=password) if user else url
 
@@ -68,11 +78,17 @@ class Backend:
             pass
 
     def connect(self, database: str | None = None) -> psycopg.Connection:
+        """An admin connection. On PostgreSQL 16+ a role it creates, even by hand (chapter 02),
+        is granted to the admin with SET and INHERIT, so it can own databases (see set_role)."""
         url = self.admin_url if database is None else self.url(database)
+        log = self.server.log if self.server is not None else None
         try:
-            return psycopg.connect(libpq_conninfo(url), autocommit=True)
+            conn = psycopg.connect(libpq_conninfo(url), autocommit=True)
         except psycopg.OperationalError as err:
-            raise explain_connect_error(err, where(url)) from None
+            raise explain_connect_error(err, where(url), server_log=log) from None
+        if conn.info.server_version >= 160000:
+            conn.execute("SET createrole_self_grant = 'set, inherit'")
+        return conn
 
     def server_version(self) -> str:
         with self.connect() as conn:
@@ -93,6 +109,8 @@ class Backend:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
             conn.execute(query)
+            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(self.marker)))  # fmt: skip
         return name
 
     def drop_database(self, short: str) -> None:
@@ -108,44 +126,70 @@ class Backend:
 
     def set_role(self, short: str, password: str, *, timezone: str | None = None) -> str:
         """Create the learner's login role `short`, or give the existing one a new password
-        (it may own tables in template databases, so it is kept rather than recreated)."""
+        (it may own tables in template databases, so it is kept rather than recreated).
+
+        An admin that is not a superuser (LOGIN CREATEDB CREATEROLE) becomes a member of the
+        role: to create databases it owns (16+: SET), to read, copy and drop them (INHERIT).
+        """
         name = self.name(short)
+        role = sql.Identifier(name)
         with self.connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
             verb = sql.SQL("ALTER" if exists else "CREATE")
             conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-                verb, sql.Identifier(name), sql.Literal(password)))  # fmt: skip
+                verb, role, sql.Literal(password)))  # fmt: skip
+            conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(self.marker)))
+            superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            if not conn.execute(superuser).fetchone()[0]:
+                grant = sql.SQL("GRANT {} TO CURRENT_USER").format(role)
+                if conn.info.server_version >= 160000:
+                    grant += sql.SQL(" WITH INHERIT TRUE, SET TRUE")
+                conn.execute(grant)
             if timezone:
                 conn.execute(sql.SQL("ALTER ROLE {} SET timezone TO {}").format(
-                    sql.Identifier(name), sql.Literal(timezone)))  # fmt: skip
+                    role, sql.Literal(timezone)))  # fmt: skip
         return name
 
     def drop_role(self, short: str) -> None:
         with self.connect() as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name(short))))
 
-    def owned(self) -> tuple[list[str], list[str]]:
-        """This learner's databases and roles on the server."""
-        pattern = self.prefix.replace("_", r"\_") + "%"
+    def owned(self, known: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """The databases and roles the course made for this learner: named with the learner's
+        prefix and carrying the learner's marker, or one of the `known` full names (those the
+        notebooks create by hand, see state.course_names)."""
+        args = {"prefix": self.prefix, "marker": self.marker, "known": list(known)}
         with self.connect() as conn:
             dbs = conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (pattern,)
-            ).fetchall()
+                OWNED.format(name="datname", view="pg_database", catalog="pg_database"), args
+            )
             roles = conn.execute(
-                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s ORDER BY 1", (pattern,)
-            ).fetchall()
-        return [r[0] for r in dbs], [r[0] for r in roles]
+                OWNED.format(name="rolname", view="pg_roles", catalog="pg_authid"), args
+            )
+            return [r[0] for r in dbs.fetchall()], [r[0] for r in roles.fetchall()]
 
-    def cleanup(self) -> tuple[list[str], list[str]]:
-        """Drop every database and role of this learner, and nothing else."""
-        dbs, roles = self.owned()
+    def cleanup(self, known: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+        """Drop what the course made for this learner (see owned), and nothing else."""
+        dbs, roles = self.owned(known)
+        self.drop(dbs, roles)
+        return dbs, roles
+
+    def drop(self, dbs: list[str], roles: list[str]) -> None:
         with self.connect() as conn:
             for db in dbs:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(db)))  # fmt: skip
             for role in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
-        return dbs, roles
+
+
+# pg_authid is not readable by everyone; pg_roles (a view of it) is, with the same oids.
+OWNED = """
+SELECT {name} FROM {view} t
+WHERE starts_with({name}, %(prefix)s)
+  AND (shobj_description(t.oid, '{catalog}') = %(marker)s OR {name} = ANY(%(known)s))
+ORDER BY 1
+"""
 
 
 def choose_backend(settings: WorkshopSettings | None = None) -> Backend:

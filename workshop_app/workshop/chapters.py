@@ -9,7 +9,7 @@ from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, text
 
-from workshop_app.workshop.kit import Chapter, forget, write_env
+from workshop_app.workshop.kit import Chapter, forget, write_env, write_private
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.state import Start
 from workshop_app.workshop.story import main_source, write_alembic, write_blog
@@ -90,7 +90,7 @@ def sqlite_app(ch: Chapter) -> None:
     """Chapter 01: the SQLite-era blog, create_all in its lifespan."""
     write_blog(ch.sandbox, likes=False)
     (ch.sandbox / "blog" / "main.py").write_text(main_with_create_all())
-    (ch.sandbox / ".env").write_text(f"DATABASE_URL={SQLITE_URL}\n")
+    write_private(ch.sandbox / ".env", f"DATABASE_URL={SQLITE_URL}\n")
 
 
 def fresh_server_blog(ch: Chapter) -> None:
@@ -167,7 +167,7 @@ def at_head_and_prod_behind(ch: Chapter) -> None:
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
-    "02": Start(create=False, files=fresh_server_blog),
+    "02": Start(create=False, roles=("reporter",), files=fresh_server_blog),
     "03": Start(
         databases=("blog", "fresh"),
         special_password=True,

@@ -47,15 +47,39 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "psql":
         return db_psql(backend, args.args)
     elif args.action == "cleanup":
-        backend.ensure_running()
-        dbs, roles = backend.cleanup()
-        print(f"Dropped {len(dbs)} databases and {len(roles)} roles of learner "
-              f"{backend.learner!r}: {', '.join(dbs + roles) or 'none'}")  # fmt: skip
+        return db_cleanup(backend, yes=args.yes)
+    return 0
+
+
+def db_cleanup(backend: Backend, *, yes: bool) -> int:
+    """List what the course made for this learner; drop it once confirmed (or --yes)."""
+    from workshop_app.workshop.state import course_names
+
+    backend.ensure_running()
+    dbs, roles = backend.owned(course_names(backend))
+    if not dbs and not roles:
+        print(f"Nothing to drop: no databases or roles of yours ({backend.prefix}...).")
+        return 0
+    print(f"The course made these for you ({backend.prefix}...); cleanup drops them:")
+    print("\n".join([f"  database {d}" for d in dbs] + [f"  role     {r}" for r in roles]))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise WorkshopError(
+                "`workshop db cleanup` asks before it drops anything, and there is no terminal "
+                "to ask on.",
+                "run `workshop db cleanup --yes` to drop the databases and roles listed above.",
+            )
+        if input("Drop them? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing dropped.")
+            return 1
+    backend.drop(dbs, roles)
+    print(f"Dropped {len(dbs)} databases and {len(roles)} roles: {', '.join(dbs + roles)}")
     return 0
 
 
 def db_status(backend: Backend) -> int:
     print(f"backend:  {backend.describe()}")
+    print(f"prefix:   {backend.prefix} (your databases and roles)")
     if backend.server is not None:
         status = backend.server.status()
         print(f"data:     {status.data_dir}")
@@ -75,8 +99,26 @@ def db_psql(backend: Backend, extra: list[str]) -> int:
     backend.ensure_running()
     system = shutil.which("psql") if backend.server is None else None
     psql = system or str(wheel_bin() / "psql")
-    os.execv(psql, [psql, libpq_conninfo(backend.admin_url, connect_timeout=None), *extra])
+    dbname, extra = split_dbname(extra)
+    database = {"dbname": dbname} if dbname else {}  # psql's -d would replace the whole conninfo
+    conninfo = libpq_conninfo(backend.admin_url, connect_timeout=None, **database)
+    os.execv(psql, [psql, conninfo, *extra])
     return 0  # not reached
+
+
+def split_dbname(args: list[str]) -> tuple[str | None, list[str]]:
+    """psql's -d NAME, -dNAME, --dbname NAME or --dbname=NAME taken out of its arguments."""
+    dbname, rest, it = None, [], iter(args)
+    for arg in it:
+        if arg in ("-d", "--dbname"):
+            dbname = next(it, None)
+        elif arg.startswith("--dbname="):
+            dbname = arg.split("=", 1)[1]
+        elif arg.startswith("-d"):
+            dbname = arg[2:]
+        else:
+            rest.append(arg)
+    return dbname, rest
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -91,11 +133,13 @@ def cmd_reset(args: argparse.Namespace) -> int:
         raise WorkshopError(f"There is no chapter {args.chapter!r}.",
                             f"name one of {chapters}, e.g. `workshop reset 04`.")  # fmt: skip
     started = time.perf_counter()
-    ch, cloned = reset(number)
+    ch, cloned, dropped = reset(number)
     seconds = time.perf_counter() - started
     source = "from templates" if cloned else "built, and kept as templates for next time"
     databases = f"; databases {', '.join(ch.databases.values())} ({source})" if ch.password else ""
     print(f"Chapter {number} reset in {seconds:.2f} s: sandbox {ch.sandbox}{databases}.")
+    if dropped:
+        print(f"Before that, dropped {', '.join(dropped)}.")
     print("In JupyterLab, restart the chapter's kernel (its first cell does this reset too).")
     return 0
 
@@ -162,7 +206,8 @@ def parser() -> argparse.ArgumentParser:
     url.add_argument("--database", help="another database on the same server")
     psql = actions.add_parser("psql", help="open psql as the admin")
     psql.add_argument("args", nargs=argparse.REMAINDER, help="passed on to psql")
-    actions.add_parser("cleanup", help="drop this learner's databases and roles")
+    cleanup = actions.add_parser("cleanup", help="drop this learner's databases and roles")
+    cleanup.add_argument("--yes", action="store_true", help="do not ask first (for scripts)")
 
     reset = sub.add_parser("reset", help="put one chapter back to its starting state")
     reset.add_argument("chapter", help="the chapter's number, e.g. 04")

@@ -52,15 +52,23 @@ def check_server(backend: Backend) -> Iterator[Check]:
         return
     yield Check("server reachable", True, "yes")
     yield Check("server version", True, backend.server_version())
-    probe = f"doctor_{secrets.token_hex(4)}"  # two checks at once (two kernels) must not collide
+    # What chapters do: a role, a database it owns; then both dropped. A random name, so two
+    # checks at once (two kernels) do not collide.
+    probe = f"doctor_{secrets.token_hex(4)}"
+    item = "create a role and a database it owns"
     try:
-        name = backend.create_database(probe)
-        backend.drop_database(probe)
-        yield Check("create a database", True, f"{name} created and dropped")
+        role, _ = backend.create_role(probe)
+        try:
+            name = backend.create_database(probe, owner=role)
+            backend.drop_database(probe)
+        finally:
+            backend.drop_role(probe)
+        yield Check(item, True, f"{name} owned by {role}, created and dropped")
     except Exception as err:  # noqa: BLE001 - any failure here is the finding
         yield Check(
-            "create a database", False, str(err).splitlines()[0],
-            "the role in DATABASE_URL needs CREATEDB (ALTER ROLE ... CREATEDB) or use the "
+            item, False, str(err).splitlines()[0],
+            "the role in DATABASE_URL needs LOGIN CREATEDB CREATEROLE (ALTER ROLE ... CREATEDB "
+            "CREATEROLE; see docs/instructor-guide.md), or remove DATABASE_URL to use the "
             "embedded server.",
         )  # fmt: skip
 
@@ -91,6 +99,7 @@ def run_checks(backend: Backend | None = None) -> list[Check]:
         checks.append(Check("backend", False, err.problem, err.fix))
     else:
         checks.append(Check("backend", True, backend.describe()))
+        checks.append(Check("learner prefix", True, backend.prefix))
         checks.extend(check_server(backend))
     checks.append(check_kernel())
     return checks

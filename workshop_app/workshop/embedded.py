@@ -43,6 +43,14 @@ host    all   all        127.0.0.1/32  scram-sha-256
 host    all   all        ::1/128       scram-sha-256
 """
 
+# With an admin password (a test server like a managed one): every role gives its password.
+HBA_PASSWORD = """\
+# Written by the workshop. Every role must give its password, the admin too.
+local   all   all                      scram-sha-256
+host    all   all        127.0.0.1/32  scram-sha-256
+host    all   all        ::1/128       scram-sha-256
+"""
+
 CONF = """\
 # Written by the workshop on every start (included from postgresql.conf).
 listen_addresses = '{listen}'
@@ -91,9 +99,13 @@ class Status:
 
 
 class EmbeddedServer:
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, port: int | None = None, password: str | None = None) -> None:
+        """`password`: the admin's, asked on every connection (needs `port`; for tests)."""
+        if password and not port:
+            raise ValueError("an embedded server with a password listens on a port")
         self.home = home
         self.port = port
+        self.password = password
         self.data = home / "data"
         self.log = home / "server.log"
         self.socket_dir = home / "run"
@@ -102,6 +114,9 @@ class EmbeddedServer:
     # ----- what others ask
 
     def admin_url(self) -> URL:
+        if self.password:
+            return URL.create(DRIVER, username=ADMIN, password=self.password, host="127.0.0.1",
+                              port=self.port, database="postgres")  # fmt: skip
         return URL.create(
             DRIVER,
             username=ADMIN,
@@ -166,13 +181,22 @@ class EmbeddedServer:
         scratch = self.home / "data.init"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(mode=0o700)
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256"]
+        if self.password:
+            pwfile = self.home / "pwfile"
+            pwfile.write_text(self.password)
+            auth = ["--auth=scram-sha-256", f"--pwfile={pwfile}"]
         if is_root():
             os.chown(scratch, *_system_user())
-        self._run(
-            self.bin("initdb"), "-D", str(scratch), "-U", ADMIN, "--encoding=UTF8",
-            "--locale=C", "--no-sync", "--auth-local=trust", "--auth-host=scram-sha-256",
-        )  # fmt: skip
-        (scratch / "pg_hba.conf").write_text(HBA)
+            if self.password:
+                os.chown(pwfile, *_system_user())
+        try:
+            self._run(self.bin("initdb"), "-D", str(scratch), "-U", ADMIN, "--encoding=UTF8",
+                      "--locale=C", "--no-sync", *auth)  # fmt: skip
+        finally:
+            if self.password:
+                pwfile.unlink()
+        (scratch / "pg_hba.conf").write_text(HBA_PASSWORD if self.password else HBA)
         with (scratch / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'workshop.conf'\n")
         scratch.rename(self.data)

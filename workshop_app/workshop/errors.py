@@ -1,6 +1,7 @@
 """One kind of error for everything a learner can get wrong: a problem and its fix."""
 
 import re
+from pathlib import Path
 
 import psycopg
 
@@ -17,8 +18,11 @@ class WorkshopError(Exception):
         return f"{self.problem}\n  Fix: {self.fix}"
 
 
-def explain_connect_error(err: psycopg.OperationalError, where: str) -> WorkshopError:
-    """Turn libpq's message into one problem and one fix. `where` names the server, masked."""
+def explain_connect_error(
+    err: psycopg.OperationalError, where: str, *, server_log: Path | None = None
+) -> WorkshopError:
+    """Turn libpq's message into one problem and one fix. `where` names the server, masked;
+    `server_log` is the embedded server's log (None: a server from DATABASE_URL)."""
     msg = str(err).strip()
     if m := re.search(r'password authentication failed for user "([^"]+)"', msg):
         return WorkshopError(
@@ -43,11 +47,16 @@ def explain_connect_error(err: psycopg.OperationalError, where: str) -> Workshop
             "use a role that exists in the URL (the server's admin role, often postgres), "
             "or create it first.",
         )
+    if ("Connection refused" in msg or "No such file or directory" in msg) and server_log:
+        return WorkshopError(
+            "The embedded PostgreSQL is not running (nothing answers on its socket).",
+            f"start it with `workshop db start`; if it does not start, its log is {server_log}.",
+        )
     if "Connection refused" in msg or "No such file or directory" in msg:
         return WorkshopError(
             f"Nothing accepts connections at {where} (connection refused).",
-            "start that server (docker compose up -d, or your own), check host and port in "
-            "DATABASE_URL, or remove DATABASE_URL to use the embedded server.",
+            "start that server (docker compose up -d, or your own) and check host and port "
+            "in DATABASE_URL.",
         )
     if "could not translate host name" in msg or "Name or service not known" in msg:
         return WorkshopError(

@@ -92,7 +92,7 @@ def setup(number: str) -> Chapter:
     from workshop_app.workshop.chapters import STARTS
     from workshop_app.workshop.state import reset
 
-    ch, _ = reset(number)
+    ch, _, _ = reset(number)
     # Run like a learner's terminal in the sandbox: the app reads its URL from ./.env there,
     # not from a DATABASE_URL that chose the workshop's server.
     os.environ.pop("DATABASE_URL", None)
@@ -132,7 +132,14 @@ def volatile_paths(ch: Chapter) -> dict[str, str]:
 def write_env(ch: Chapter, which: str = "blog") -> None:
     """The sandbox's .env, as a learner writes it: the app role's URL, password URL-encoded."""
     url = ch.url(which).render_as_string(hide_password=False)
-    (ch.sandbox / ".env").write_text(f"DATABASE_URL={url}\n")
+    write_private(ch.sandbox / ".env", f"DATABASE_URL={url}\n")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (0600): a .env holds a role's password."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(text)
+    path.chmod(0o600)  # also when it existed before
 
 
 def forget(package: str) -> None:

@@ -1,8 +1,10 @@
 """The workshop's own settings: environment variables first, then the checkout's `.env`."""
 
 import getpass
+import hashlib
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +35,24 @@ class WorkshopSettings(BaseSettings):
         return "environment" if os.environ.get("DATABASE_URL") else ".env"
 
     def learner(self) -> str:
-        name = self.workshop_learner or getpass.getuser()
-        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:20]
-        return slug or "learner"
+        return learner_slug(self.workshop_learner or getpass.getuser())
+
+
+# `ws_` + slug + `__` + the longest short name (32, backend.NAME) fits PostgreSQL's 63 bytes.
+SLUG_MAX = 24
+
+
+def learner_slug(name: str) -> str:
+    """A readable slug, distinct for distinct names: `ber` → `ber`, `Über` → `uber_<hash>`.
+
+    Lowercase ASCII letters and digits joined by single `_` (never `__`, never a trailing `_`,
+    so `ws_<slug>__` ends unambiguously). Whenever the slug is not the name itself lowercased
+    (accents stripped, other characters replaced, cut short), 6 hex digits of the name's
+    sha256 follow, so different names never share a prefix.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
+    if slug == name.lower() and len(slug) <= SLUG_MAX:
+        return slug
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{slug[: SLUG_MAX - 7].rstrip('_') or 'learner'}_{digest}"

@@ -4,8 +4,8 @@ A chapter starts from files in its sandbox (written every time: they are cheap) 
 databases with content (a migrated schema, the story's rows). The databases are built once and
 kept as PostgreSQL template databases; a reset clones them with `CREATE DATABASE ... TEMPLATE`.
 Templates are named after a digest of the code and migrations they were built from, so any
-change to those rebuilds them. Everything carries the learner's prefix; `workshop db cleanup`
-removes templates too.
+change to those rebuilds them. Everything carries the learner's prefix and marker (see
+backend.py); a reset drops only such databases, and `workshop db cleanup` removes templates too.
 """
 
 import hashlib
@@ -30,6 +30,7 @@ class Start:
     databases: tuple[str, ...] = ("blog",)
     create: bool = True  # False: the lesson creates its role and database itself
     special_password: bool = False  # one that must be URL-encoded (chapter 03's trap)
+    roles: tuple[str, ...] = ()  # roles the lesson creates by hand (cleanup knows their names)
     files: Callable[[Chapter], None] = lambda ch: None  # the sandbox's files
     data: Callable[[Chapter], None] = lambda ch: None  # the databases' content
 
@@ -48,24 +49,39 @@ def digest() -> str:
     return h.hexdigest()[:8]
 
 
+def course_names(backend: Backend, number: str | None = None) -> list[str]:
+    """Full names of the databases and roles the chapters make (all, or chapter `number`'s),
+    including those a notebook creates by hand and so carry no marker (chapter 02)."""
+    from workshop_app.workshop.chapters import STARTS
+
+    names = []
+    for n, start in STARTS.items():
+        if start.postgres and number in (None, n):
+            names += [backend.name(f"ch{n}_{short}") for short in start.databases]
+            names += [backend.name(f"ch{n}_{role}") for role in ("blog_user", *start.roles)]
+    return names
+
+
 def reset(
     number: str, backend: Backend | None = None, root: Path | None = None
-) -> tuple[Chapter, bool]:
+) -> tuple[Chapter, bool, list[str]]:
     """Chapter `number` back to its start: sandbox folder and databases, nothing else.
-    Returns the chapter and whether its databases came from templates. Tests name their own
-    backend (learner) and sandbox root; notebooks and `workshop reset` use the defaults."""
+    Returns the chapter, whether its databases came from templates, and what was dropped.
+    Tests name their own backend (learner) and sandbox root; notebooks and `workshop reset`
+    use the defaults."""
     from workshop_app.workshop.chapters import STARTS
 
     start = STARTS[number]
     backend = backend or current()
     sandbox = (root or sandboxes()) / f"ch{number}"
     shutil.rmtree(sandbox, ignore_errors=True)
-    sandbox.mkdir(parents=True)
+    sandbox.mkdir(parents=True, mode=0o700)
+    sandbox.chmod(0o700)  # its .env holds passwords; mkdir's mode is reduced by the umask only
     ch = Chapter(number, backend, sandbox)
-    cloned = False
+    cloned, dropped = False, []
     if start.postgres:
         backend.ensure_running()
-        drop_databases(backend, f"ch{number}_")
+        dropped = drop_databases(backend, f"ch{number}_", course_names(backend, number))
         ch.role, ch.password = backend.name(f"ch{number}_blog_user"), start.password()
         ch.databases = {short: backend.name(f"ch{number}_{short}") for short in start.databases}
         if start.create:
@@ -80,14 +96,16 @@ def reset(
                 backend.create_database(f"ch{number}_{short}", owner=ch.role)
             start.data(ch)
             save_templates(ch)
-    return ch, cloned
+    return ch, cloned, dropped
 
 
-def drop_databases(backend: Backend, prefix: str) -> None:
-    """Drop the learner's databases whose names (after the learner's prefix) start so."""
-    for name in backend.owned()[0]:
-        if name.startswith(backend.name(prefix)):
-            backend.drop_database(name.removeprefix(backend.prefix))
+def drop_databases(backend: Backend, prefix: str, known: list[str] | None = None) -> list[str]:
+    """Drop the databases the course made for the learner (see Backend.owned) whose names,
+    after the learner's prefix, start with `prefix`. Returns their names."""
+    dropped = [n for n in backend.owned(known or [])[0] if n.startswith(backend.name(prefix))]
+    for name in dropped:
+        backend.drop_database(name.removeprefix(backend.prefix))
+    return dropped
 
 
 def template_prefix(ch: Chapter) -> str:
