@@ -1,6 +1,5 @@
 """The chapter kit: the schema comparison is honest."""
 
-
 import pytest
 from sqlalchemy import text
 
