@@ -62,45 +62,62 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
         tables = set(inspect(engine).get_table_names())
         missing = {"users", "posts"} - tables
         if missing:
-            return hint(f"prod has no {' and no '.join(sorted(missing))} table any more: "
-                        "tables were dropped. Run the notebook again from the top to get prod "
-                        "back, then record its revision without running the migration.")  # fmt: skip
+            return hint(
+                f"prod has no {' and no '.join(sorted(missing))} table any more: "
+                "tables were dropped. Run the notebook again from the top to get prod "
+                "back, then record its revision without running the migration."
+            )
         with engine.connect() as conn:
             titles = set(conn.scalars(text("SELECT title FROM posts")))
-            versions = (list(conn.scalars(text("SELECT version_num FROM alembic_version")))
-                        if "alembic_version" in tables else None)  # fmt: skip
+            versions = (
+                list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+                if "alembic_version" in tables
+                else None
+            )
         schema = schema_of(engine)
     finally:
         engine.dispose()
     lost = POSTS - titles
     if lost:
-        return hint(f"prod lost {len(lost)} of its {len(POSTS)} posts ({', '.join(sorted(lost))}): "
-                    "the rows must survive. Run the notebook again from the top to get them "
-                    "back; this time run nothing that drops or recreates tables.")  # fmt: skip
+        return hint(
+            f"prod lost {len(lost)} of its {len(POSTS)} posts ({', '.join(sorted(lost))}): "
+            "the rows must survive. Run the notebook again from the top to get them "
+            "back; this time run nothing that drops or recreates tables."
+        )
     if versions is None:
-        return waiting("prod still has no alembic_version table: Alembic has never run there "
-                       "(a failed upgrade leaves nothing behind). Point DATABASE_URL at prod.")  # fmt: skip
+        return waiting(
+            "prod still has no alembic_version table: Alembic has never run there "
+            "(a failed upgrade leaves nothing behind). Point DATABASE_URL at prod."
+        )
     if not versions:
-        return hint("prod has an alembic_version table, but it records no revision: to "
-                    "Alembic prod is still empty, and the next upgrade would create the tables "
-                    "again.")  # fmt: skip
+        return hint(
+            "prod has an alembic_version table, but it records no revision: to "
+            "Alembic prod is still empty, and the next upgrade would create the tables "
+            "again."
+        )
     head, why = sandbox_head(ch.sandbox)
     if head is None:
         return hint(why)
     if versions != [head]:
-        return hint(f"prod records {', '.join(versions)}, but the head of your history "
-                    "(alembic/versions) is another revision: Alembic would run the wrong "
-                    "migrations there.")  # fmt: skip
+        return hint(
+            f"prod records {', '.join(versions)}, but the head of your history "
+            "(alembic/versions) is another revision: Alembic would run the wrong "
+            "migrations there."
+        )
     schema.pop("alembic_version", None)
     expected = initial_schema(ch)
     expected.pop("alembic_version", None)
     if schema != expected:
         differ = sorted(t for t in set(schema) | set(expected) if schema.get(t) != expected.get(t))
-        return hint(f"prod records {head}, but its {', '.join(differ)} differ from what the "
-                    "initial migration creates (columns, keys or indexes changed).")  # fmt: skip
-    return correct(f"prod records {head}, the head of your history; all {len(POSTS)} posts are "
-                   "still there, and its tables are exactly what the initial migration creates. "
-                   "From now on it takes migrations like any database.")  # fmt: skip
+        return hint(
+            f"prod records {head}, but its {', '.join(differ)} differ from what the "
+            "initial migration creates (columns, keys or indexes changed)."
+        )
+    return correct(
+        f"prod records {head}, the head of your history; all {len(POSTS)} posts are "
+        "still there, and its tables are exactly what the initial migration creates. "
+        "From now on it takes migrations like any database."
+    )
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
@@ -109,19 +126,26 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     try:
         with engine.connect() as conn:
             exists = conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
-            versions = (list(conn.scalars(text("SELECT version_num FROM alembic_version")))
-                        if exists else [])  # fmt: skip
+            versions = (
+                list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+                if exists
+                else []
+            )
     finally:
         engine.dispose()
     if not exists:
-        return hint("prod has no alembic_version table yet, so it is at no revision at all: "
-                    "do exercise 1 first, then ask the database again.")  # fmt: skip
+        return hint(
+            "prod has no alembic_version table yet, so it is at no revision at all: "
+            "do exercise 1 first, then ask the database again."
+        )
     if not versions:
         return hint("prod's alembic_version is empty: it records no revision. Do exercise 1.")
     if str(answer).strip() in versions:
         return correct(f"the prod database is at {versions[0]}, and still has its posts.")
-    return hint("ask the database: SELECT version_num FROM alembic_version (or alembic current "
-                "with DATABASE_URL pointing at prod).")  # fmt: skip
+    return hint(
+        "ask the database: SELECT version_num FROM alembic_version (or alembic current "
+        "with DATABASE_URL pointing at prod)."
+    )
 
 
 def ex3(answer: object, ch: Chapter | None) -> Result:
@@ -141,9 +165,12 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
 
 
 EXERCISES = {
-    1: Exercise(ex1, start="Bring prod under Alembic with an alembic command in a cell or a "
-                "terminal (DATABASE_URL pointing at prod), then run this cell again.",
-                hands_on=True),  # fmt: skip
+    1: Exercise(
+        ex1,
+        start="Bring prod under Alembic with an alembic command in a cell or a "
+        "terminal (DATABASE_URL pointing at prod), then run this cell again.",
+        hands_on=True,
+    ),
     2: Exercise(ex2, start="Ask the prod database which revision it is at."),
     3: Exercise(ex3, start="Write a function: lambda url: ..."),
 }
