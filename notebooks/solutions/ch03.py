@@ -1,10 +1,32 @@
 """Solutions for chapter 03. Try the exercises first: the notebook's check gives hints."""
 
-# 1. The revision of the prod database after `alembic stamp head`: what alembic_version holds.
-EXERCISE_1 = "0001"
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workshop_app.workshop.kit import Chapter
 
 
-# 2. Make a URL safe for config.set_main_option: configparser treats % as the start of an
+# 1. prod already has the schema of revision 0001 (create_all made it) and posts to keep.
+#    `alembic upgrade head` would try to create the tables again; `alembic stamp head` only
+#    records the revision in alembic_version, and runs none of the migration's SQL:
+#
+#        DATABASE_URL="<prod's URL>" alembic stamp head
+def exercise_1(ch: Chapter) -> None:
+    prod_url = ch.url("prod").render_as_string(hide_password=False)
+    bin_dir = str(Path(sys.executable).parent)
+    env = os.environ | {"DATABASE_URL": prod_url,
+                        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}  # fmt: skip
+    subprocess.run(["alembic", "stamp", "head"], cwd=ch.sandbox, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+
+
+# 2. The revision of the prod database after `alembic stamp head`: what alembic_version holds.
+EXERCISE_2 = "0001"
+
+
+# 3. Make a URL safe for config.set_main_option: configparser treats % as the start of an
 #    interpolation, and %% as a literal %.
-def EXERCISE_2(url: str) -> str:  # noqa: N802 - named like the other answers
+def EXERCISE_3(url: str) -> str:  # noqa: N802 - named like the other answers
     return url.replace("%", "%%")

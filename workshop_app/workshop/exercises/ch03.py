@@ -1,21 +1,154 @@
 """Chapter 03: Alembic and the empty first migration."""
 
 import configparser
+import os
+from pathlib import Path
+from unittest import mock
 
-from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint
-from workshop_app.workshop.kit import Chapter
+from sqlalchemy import NullPool, create_engine, inspect, text
+
+from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
+from workshop_app.workshop.kit import Chapter, schema_of
+from workshop_app.workshop.settings import ROOT
+
+# The story's posts (chapters.SEED_SQL): prod must still have every one of them.
+POSTS = {"Hello, blog", "Why SQLite?", "Kernel news"}
+
+
+def sandbox_head(sandbox: Path) -> tuple[str | None, str]:
+    """The head revision of the sandbox's history, or None and why there is none."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    ini = sandbox / "alembic.ini"
+    if not ini.exists():
+        return None, "there is no alembic.ini in the sandbox: run the chapter's cells first."
+    try:
+        heads = ScriptDirectory.from_config(Config(str(ini))).get_heads()
+    except Exception as err:  # noqa: BLE001 - a learner's history may be broken in any way
+        return None, f"Alembic cannot read your history ({type(err).__name__})."
+    if len(heads) != 1:
+        return None, f"your history has {len(heads)} heads; it should have exactly one."
+    return heads[0], ""
+
+
+def initial_schema(ch: Chapter) -> dict[str, object]:
+    """What the initial migration creates: the course's 0001 on a throw-away database."""
+    from alembic import command
+    from alembic.config import Config
+
+    short = f"ch{ch.number}_check_0001"
+    name = ch.backend.create_database(short)
+    url = ch.backend.url(name)
+    engine = create_engine(url, poolclass=NullPool)
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}  # env.py imports the app
+    try:
+        with mock.patch.dict(os.environ, env), engine.connect() as conn:
+            cfg = Config(str(ROOT / "alembic.ini"))
+            cfg.attributes.update(connection=conn, configure_logger=False)
+            command.upgrade(cfg, "0001")
+            conn.commit()
+        return schema_of(engine)
+    finally:
+        engine.dispose()
+        ch.backend.drop_database(short)
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:
+    """Hands-on: bring `prod` (tables from create_all, with posts) under Alembic, keeping them."""
     assert ch is not None
-    revision = ch.query("SELECT version_num FROM alembic_version", "prod").version_num
-    actual = revision.iloc[0] if len(revision) else None
-    if str(answer).strip() == str(actual):
-        return correct(f"the prod database is at {actual}, and still has its posts.")
-    return hint("ask the database: SELECT version_num FROM alembic_version (or alembic current).")
+    engine = ch.engine("prod", admin=True)  # a new connection: what is really there now
+    try:
+        tables = set(inspect(engine).get_table_names())
+        missing = {"users", "posts"} - tables
+        if missing:
+            return hint(
+                f"prod has no {' and no '.join(sorted(missing))} table any more: "
+                "tables were dropped. Run the notebook again from the top to get prod "
+                "back, then record its revision without running the migration."
+            )
+        with engine.connect() as conn:
+            titles = set(conn.scalars(text("SELECT title FROM posts")))
+            versions = (
+                list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+                if "alembic_version" in tables
+                else None
+            )
+        schema = schema_of(engine)
+    finally:
+        engine.dispose()
+    lost = POSTS - titles
+    if lost:
+        return hint(
+            f"prod lost {len(lost)} of its {len(POSTS)} posts ({', '.join(sorted(lost))}): "
+            "the rows must survive. Run the notebook again from the top to get them "
+            "back; this time run nothing that drops or recreates tables."
+        )
+    if versions is None:
+        return waiting(
+            "prod still has no alembic_version table: Alembic has never run there "
+            "(a failed upgrade leaves nothing behind). Point DATABASE_URL at prod."
+        )
+    if not versions:
+        return hint(
+            "prod has an alembic_version table, but it records no revision: to "
+            "Alembic prod is still empty, and the next upgrade would create the tables "
+            "again."
+        )
+    head, why = sandbox_head(ch.sandbox)
+    if head is None:
+        return hint(why)
+    if versions != [head]:
+        return hint(
+            f"prod records {', '.join(versions)}, but the head of your history "
+            "(alembic/versions) is another revision: Alembic would run the wrong "
+            "migrations there."
+        )
+    schema.pop("alembic_version", None)
+    expected = initial_schema(ch)
+    expected.pop("alembic_version", None)
+    if schema != expected:
+        differ = sorted(t for t in set(schema) | set(expected) if schema.get(t) != expected.get(t))
+        return hint(
+            f"prod records {head}, but its {', '.join(differ)} differ from what the "
+            "initial migration creates (columns, keys or indexes changed)."
+        )
+    return correct(
+        f"prod records {head}, the head of your history; all {len(POSTS)} posts are "
+        "still there, and its tables are exactly what the initial migration creates. "
+        "From now on it takes migrations like any database."
+    )
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
+    assert ch is not None
+    engine = ch.engine("prod", admin=True)
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
+            versions = (
+                list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+                if exists
+                else []
+            )
+    finally:
+        engine.dispose()
+    if not exists:
+        return hint(
+            "prod has no alembic_version table yet, so it is at no revision at all: "
+            "do exercise 1 first, then ask the database again."
+        )
+    if not versions:
+        return hint("prod's alembic_version is empty: it records no revision. Do exercise 1.")
+    if str(answer).strip() in versions:
+        return correct(f"the prod database is at {versions[0]}, and still has its posts.")
+    return hint(
+        "ask the database: SELECT version_num FROM alembic_version (or alembic current "
+        "with DATABASE_URL pointing at prod)."
+    )
+
+
+def ex3(answer: object, ch: Chapter | None) -> Result:
     if not callable(answer):
         return hint("give a function that takes the URL and returns the text to store.")
     url = "postgresql+psycopg://blog_user:p%40ss%25word@localhost:5432/blog"
@@ -32,6 +165,12 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
 
 
 EXERCISES = {
-    1: Exercise(ex1, start="Ask the prod database which revision it is at."),
-    2: Exercise(ex2, start="Write a function: lambda url: ..."),
+    1: Exercise(
+        ex1,
+        start="Bring prod under Alembic with an alembic command in a cell or a "
+        "terminal (DATABASE_URL pointing at prod), then run this cell again.",
+        hands_on=True,
+    ),
+    2: Exercise(ex2, start="Ask the prod database which revision it is at."),
+    3: Exercise(ex3, start="Write a function: lambda url: ..."),
 }
