@@ -173,6 +173,14 @@ def alembic_at_0001_and_ch03_files(ch: Chapter) -> None:
     """Chapter 04's files: the course's reviewed Alembic project at 0001, and in ./from_ch03
     the env.py and alembic.ini a learner wrote in chapter 03, to compare them with."""
     alembic_at_0001(ch)
+    env = ch.sandbox / "alembic" / "env.py"
+    said = "4. `compare_server_default=True`: autogenerate also notices a changed server default."
+    assert said in env.read_text(), "alembic/env.py's docstring changed; update chapters.py"
+    env.write_text(
+        env.read_text().replace(
+            said, "4. `compare_server_default` is off, as in Alembic: chapter 04 turns it on."
+        )
+    )
     chapter_03_files(ch.sandbox / "from_ch03")
 
 
