@@ -1,0 +1,57 @@
+"""Where checks try things without touching the chapter: a scratch database of the chapter's
+own role, and the real `alembic` command run in a subprocess, as a learner's terminal runs it."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from workshop_app.workshop.kit import Chapter, forget
+
+
+@contextmanager
+def scratch_database(ch: Chapter, *, revision: str | None = "head") -> Iterator[str]:
+    """A database owned by the chapter's role, dropped afterwards. With `revision`, it is built
+    from the course's reviewed history (up to that revision, with the story's users and posts),
+    never copied from the chapter's own database: nothing a check runs there reaches the
+    chapter. Yields the database's full name."""
+    from workshop_app.workshop.chapters import migrate
+
+    short = f"ch{ch.number}_scratch_{uuid.uuid4().hex[:6]}"
+    name = ch.backend.create_database(short, owner=ch.role)
+    try:
+        if revision is not None:
+            try:
+                migrate(ch, revision, name)
+            finally:
+                for module in ("main", "database", "config", "models"):  # imported with its URL
+                    forget(f"workshop_app.{module}")
+        yield name
+    finally:
+        ch.backend.drop_database(short)
+
+
+def run_alembic(
+    cwd: Path, *args: str, database_url: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`alembic ARGS` in `cwd` with this environment's alembic; DATABASE_URL if given."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else f"exit status {result.returncode}"
