@@ -11,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from workshop_app.workshop.backend import choose_backend
+from workshop_app.workshop.chapters import chapter_03_files
 from workshop_app.workshop.settings import chapter_notebooks
 
 pytestmark = pytest.mark.db  # .ci/run runs these on every server
@@ -52,3 +53,8 @@ def test_every_solution_passes_in_its_chapter(
     for i in checks:
         out = "".join(o.get("text", "") for o in nb.cells[i].outputs)
         assert out.startswith("Correct:") and "Not yet" not in out, (nb.cells[i].source, out)
+    if path.name.startswith("03"):  # chapter 04 shows what 03 left: the same files
+        chapter_03_files(tmp_path / "from_ch03")
+        for name in ("alembic/env.py", "alembic.ini"):
+            left = (tmp_path / "ch03" / name).read_text()
+            assert left == (tmp_path / "from_ch03" / Path(name).name).read_text(), name
