@@ -1,10 +1,16 @@
-"""Chapter 07's exercises refuse the typical wrong answers, with a hint."""
+"""Chapter 07's exercises refuse the typical wrong answers, with a hint; the hands-on one is
+tried in the chapter's real starting state."""
+
+import importlib.util
+from pathlib import Path
 
 import pytest
-from exercise_support import assert_refused, cases
+from exercise_support import assert_refused, cases, chapter_at_start
 
-from workshop_app.workshop.exercises import outcome, solution
+from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.exercises import outcome, solution, solve
 from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.settings import ROOT
 
 WRONG: dict[int, list[object]] = {
     1: ["alembic current", "alembic upgrade head", "alembic heads"],
@@ -21,3 +27,110 @@ def test_wrong_answers_get_a_hint(number: int, answer: object, blog_0001: Chapte
 def test_the_solution_passes(number: int, blog_0001: Chapter) -> None:
     result = outcome("07", number, solution("07", number), blog_0001)
     assert result.ok, result.line()
+
+
+# ----- 3, hands-on: an index on posts.date_posted, CONCURRENTLY, deployed to prod
+
+spec = importlib.util.spec_from_file_location(
+    "solutions_ch07", ROOT / "notebooks/solutions/ch07.py"
+)
+assert spec and spec.loader
+solutions = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(solutions)
+
+PLAIN = """    op.create_index("ix_posts_date_posted", "posts", ["date_posted"])"""
+IN_TRANSACTION = (
+    """    op.create_index("ix_posts_date_posted", "posts", ["date_posted"], """
+    """postgresql_concurrently=True)"""
+)
+NOT_ROBUST = """    with op.get_context().autocommit_block():
+        op.create_index("ix_posts_date_posted", "posts", ["date_posted"],
+                        postgresql_concurrently=True)"""
+
+
+def write_0007(ch: Chapter, upgrade: str) -> Path:
+    solutions.alembic(ch, "revision", "--rev-id", "0007", "-m", "index posts by date")
+    path = ch.sandbox / "alembic" / "versions" / "0007_index_posts_by_date.py"
+    path.write_text(path.read_text().replace('    """Upgrade schema."""\n    pass', upgrade))
+    return path
+
+
+def deploy(ch: Chapter, check: bool = True) -> None:
+    url = ch.url("prod").render_as_string(hide_password=False)
+    if check:
+        solutions.alembic(ch, "upgrade", "head", DATABASE_URL=url)
+    else:
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the deploy is meant to fail
+            solutions.alembic(ch, "upgrade", "head", DATABASE_URL=url)
+
+
+def verdict(ch: Chapter) -> tuple[bool | None, str]:
+    result = outcome("07", 3, None, ch)
+    return result.ok, result.message
+
+
+@pytest.fixture
+def start(backend: Backend, tmp_path: Path):  # noqa: ANN201
+    with chapter_at_start("07", backend, tmp_path) as ch:
+        yield ch
+
+
+def test_hands_on_waits_at_the_start_then_the_solution_passes(start: Chapter) -> None:
+    assert verdict(start)[0] is None
+    solve("07", 3, start)
+    ok, message = verdict(start)
+    assert ok, message
+    valid = start.query("SELECT indisvalid FROM pg_index "
+                        "WHERE indexrelid = 'ix_posts_date_posted'::regclass", "prod")  # fmt: skip
+    assert valid.indisvalid.tolist() == [True]
+
+
+def test_hands_on_a_plain_create_index_is_flagged_even_when_deployed(start: Chapter) -> None:
+    write_0007(start, PLAIN)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "blocks every write" in message
+
+
+def test_hands_on_concurrently_inside_the_transaction_fails_and_is_flagged(start: Chapter) -> None:
+    write_0007(start, IN_TRANSACTION)
+    deploy(start, check=False)  # PostgreSQL refuses CONCURRENTLY in a transaction block
+    ok, message = verdict(start)
+    assert ok is False and "autocommit_block" in message
+
+
+def test_hands_on_a_build_that_cannot_be_rerun_is_flagged(start: Chapter) -> None:
+    write_0007(start, NOT_ROBUST)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "INVALID" in message
+
+
+def test_hands_on_a_right_migration_not_deployed_says_so(start: Chapter) -> None:
+    write_0007(start, solutions.UPGRADE)
+    ok, message = verdict(start)
+    assert ok is False and "deploy it" in message
+
+
+def test_hands_on_an_index_made_by_hand_or_left_invalid_gets_a_hint(start: Chapter) -> None:
+    engine = start.engine("prod")
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql(
+            "INSERT INTO posts (title, content, user_id, date_posted) SELECT "
+            "'again', 'a copy', user_id, date_posted FROM posts LIMIT 1"
+        )
+        with pytest.raises(Exception):  # noqa: B017, PT011 - duplicates: the build fails
+            conn.exec_driver_sql("CREATE UNIQUE INDEX CONCURRENTLY ix_posts_date_posted "
+                                 "ON posts (date_posted)")  # fmt: skip
+    ok, message = verdict(start)
+    assert ok is False and "INVALID" in message
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("DROP INDEX CONCURRENTLY ix_posts_date_posted")
+        conn.exec_driver_sql(
+            "CREATE INDEX CONCURRENTLY ix_posts_date_posted ON posts (date_posted)"
+        )
+    engine.dispose()
+    ok, message = verdict(start)
+    assert ok is False and "no migration creates it" in message

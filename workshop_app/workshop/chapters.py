@@ -199,14 +199,18 @@ def app_at_head(ch: Chapter) -> None:
 def legacy_timestamps(ch: Chapter) -> None:
     """The blog at head, but its date_posted is a legacy `timestamp` holding UTC wall times,
     as a database created by SQLite-era code and then stamped would have it. `copy` is the
-    same database, for trying a migration the wrong way first."""
+    same database, for trying a migration the wrong way first; `staging` another one, for the
+    hands-on exercise. The conversion runs in a UTC session, so it does not rewrite `posts`:
+    the table keeps the file it was created with (relfilenode = oid), which the exercise's
+    check uses to tell whether the learner's migration rewrote it."""
     migrate(ch, "head")
     with ch.engine(admin=True).begin() as conn:
-        conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp "
-                          "USING date_posted AT TIME ZONE 'UTC'"))  # fmt: skip
-    ch.databases["copy"] = ch.backend.create_database(
-        f"ch{ch.number}_copy", owner=ch.role, template=ch.database
-    )
+        conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+        conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp"))
+    for short in ("copy", "staging"):
+        ch.databases[short] = ch.backend.create_database(
+            f"ch{ch.number}_{short}", owner=ch.role, template=ch.database
+        )
 
 
 def at_head_and_prod_behind(ch: Chapter) -> None:

@@ -1,6 +1,6 @@
 """Chapter 06: timezones."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -11,30 +11,38 @@ from workshop_app.workshop.exercises.common import (
     hint,
     refused,
     rolled_back,
+    waiting,
 )
 from workshop_app.workshop.kit import Chapter
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:
-    expected = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    """The instant *in UTC*: the same instant at another offset is not what was asked."""
+    expected = datetime(2026, 1, 15, 14, 30, tzinfo=UTC)
     try:
         value = answer if isinstance(answer, datetime) else datetime.fromisoformat(str(answer))
     except ValueError:
         return hint("give a datetime, or ISO text such as 2026-01-01T00:00:00+00:00.")
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         return hint("that is a naive datetime: which instant is it? Give it a time zone.")
     if value != expected:
-        return hint(f"{value.isoformat()} is {value - expected} away from the right instant.")
-    return correct("12:00 at +02:00 is 10:00 UTC: the same instant, written another way.")
+        return hint(f"{value.isoformat()} is {abs(value - expected)} "
+                    f"{'after' if value > expected else 'before'} the post's instant.")  # fmt: skip
+    if offset != timedelta(0):
+        return hint(f"that is the right instant, but at {value.isoformat()[-6:]}: in UTC its "
+                    "utcoffset() is zero. Convert it with .astimezone(UTC).")  # fmt: skip
+    return correct("09:30 at -05:00 is 14:30 UTC: the same instant, written in UTC.")
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
-    """Convert a legacy column in a session far from UTC; the instant must survive."""
+    """Convert a legacy column of Paris wall times in a New York session; the instants must
+    survive, in winter and in summer."""
     with rolled_back(ch) as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
         conn.exec_driver_sql(
-            "CREATE TEMP TABLE legacy (created_at timestamp) ON COMMIT DROP;"
-            "INSERT INTO legacy VALUES ('2026-01-05 09:00')"
+            "CREATE TEMP TABLE legacy (id int, created_at timestamp) ON COMMIT DROP;"
+            "INSERT INTO legacy VALUES (1, '2026-01-05 09:00'), (2, '2026-07-01 12:00')"
         )
         try:
             conn.exec_driver_sql(
@@ -42,15 +50,92 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
             )
         except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
             return refused(err)
-        value = conn.scalar(text("SELECT created_at FROM legacy"))
-    expected = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    if value != expected:
-        return hint(f"09:00 UTC came out as {value.astimezone(UTC):%H:%M} UTC: say the wall " \
-                      "times are UTC with AT TIME ZONE.")  # fmt: skip
-    return correct("the value kept its instant, whatever the session's time zone.")
+        values = dict(conn.execute(text("SELECT id, created_at FROM legacy")).all())
+    expected = {
+        1: datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
+        2: datetime(2026, 7, 1, 10, 0, tzinfo=UTC),
+    }
+    for id_, season, wall in ((1, "winter", "09:00"), (2, "summer", "12:00")):
+        if values.get(id_) != expected[id_]:
+            got = f"{values[id_].astimezone(UTC):%H:%M} UTC" if values.get(id_) else "empty"
+            return hint(f"the {season} post, {wall} in Paris, came out as {got}, not "
+                        f"{expected[id_]:%H:%M} UTC: say in which zone the wall times were "
+                        "written, by its name (a fixed offset ignores summer time).")  # fmt: skip
+    return correct("each wall time read as Paris time, summer and winter, in any session.")
+
+
+# The story's posts (chapters.SEED_SQL), as instants.
+SEED = {
+    1: datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    2: datetime(2026, 2, 10, 18, 30, tzinfo=UTC),
+    3: datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+}
+
+STAGING_SQL = {
+    "type": "SELECT data_type FROM information_schema.columns "
+    "WHERE table_schema = 'public' AND table_name = 'posts' AND column_name = 'date_posted'",
+    "version": "SELECT string_agg(version_num, ', ') FROM alembic_version",
+    # A table that was never rewritten still has the file it was created with.
+    "rewritten": "SELECT relfilenode <> oid FROM pg_class WHERE oid = 'public.posts'::regclass",
+}
+
+
+def heads(ch: Chapter) -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(Config(str(ch.sandbox / "alembic.ini"))).get_heads())
+
+
+def ex3(answer: object, ch: Chapter | None) -> Result:
+    """Hands-on: staging converted by a migration, every instant kept, no table rewrite."""
+    assert ch is not None, "this check needs the chapter: check(..., ch=ch)"
+    engine = ch.engine("staging", admin=True)  # a new connection: what is committed
+    try:
+        with engine.connect() as conn:
+            found = {k: conn.scalar(text(sql)) for k, sql in STAGING_SQL.items()}
+            rows = dict(conn.execute(text("SELECT id, date_posted FROM posts")).all())
+    finally:
+        engine.dispose()
+    legacy, version = found["type"] == "timestamp without time zone", found["version"]
+    if legacy and version == "0002":
+        return waiting("staging is at 0002 with the legacy column: write the migration, "
+                       "then run it on staging from a New York session.")  # fmt: skip
+    if found["type"] != "timestamp with time zone":
+        return hint(f"staging's posts.date_posted is {found['type']}, with alembic_version "
+                    f"at {version}: it should be timestamp with time zone.")  # fmt: skip
+    if version == "0002":
+        return hint("the column is converted but alembic_version still says 0002: make "
+                    "the change with a migration and `alembic upgrade`, so the history "
+                    "knows.")  # fmt: skip
+    if set(rows) != set(SEED):
+        return hint(f"staging had posts {sorted(SEED)}; it now has {sorted(rows)}.")
+    for id_, instant in SEED.items():
+        if rows[id_] != instant:
+            moved = rows[id_] - instant
+            sign = "+" if moved > timedelta(0) else "-"
+            return hint(f"post {id_} was written at {instant:%Y-%m-%d %H:%M} UTC and now "
+                        f"reads {rows[id_].astimezone(UTC):%H:%M} UTC ({sign}{abs(moved)}): "
+                        "the wall times were read in the session's time zone, not as "
+                        "UTC.")  # fmt: skip
+    if version not in heads(ch):
+        return hint(f"staging is at {version}, not at the head of your history "
+                    f"({', '.join(sorted(heads(ch)))}).")  # fmt: skip
+    if found["rewritten"]:
+        return hint("every instant is right, but posts was rewritten (it has a new file, see "
+                    "pg_relation_filenode): a USING clause always rewrites. Which conversion "
+                    "above was metadata only, and how can the migration make sure of it, "
+                    "whatever PGTZ says?")  # fmt: skip
+    return correct(f"timestamptz, every instant kept, staging at {version}, and posts kept its "
+                   "file: the conversion was metadata only.")  # fmt: skip
 
 
 EXERCISES = {
     1: Exercise(ex1, start="Give a datetime with tzinfo, or ISO text."),
     2: Exercise(ex2, start="Write the USING expression as a string."),
+    3: Exercise(
+        ex3,
+        start="Edit alembic/versions/0003_date_posted_as_timestamptz.py, then upgrade staging.",
+        hands_on=True,
+    ),
 }

@@ -1,9 +1,18 @@
 """Chapter 07: the production workflow."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
-from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint
+from sqlalchemy import text
+
+from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
 from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.settings import ROOT
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:
@@ -27,7 +36,113 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     return hint("give the two revision ids `alembic heads` listed, as a set of strings.")
 
 
+# ----- 3, hands-on: an index on posts.date_posted, built without blocking writes, on prod
+
+INDEXES_SQL = """
+SELECT i.relname AS name, x.indisvalid AS valid
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+WHERE x.indrelid = 'public.posts'::regclass AND a.attname = 'date_posted'
+"""
+
+# What squawk says about a migration's SQL, and what it means for this exercise.
+FINDINGS = {
+    "require-concurrent-index-creation": "a plain CREATE INDEX blocks every write to posts for "
+    "the whole build: build it CONCURRENTLY.",
+    "ban-concurrent-index-creation-in-transaction": "CREATE INDEX CONCURRENTLY cannot run "
+    "inside a transaction, and Alembic runs migrations in one: see autocommit_block() above.",
+    "prefer-robust-stmts": "if the build fails half way, a rerun must still work: the chapter's "
+    "migration drops a leftover (INVALID) index first and creates it IF NOT EXISTS.",
+}
+
+
+def venv_command(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else (shutil.which(name) or name)
+
+
+def learners_revision(ch: Chapter) -> tuple[Any, Any] | None:
+    """The learner's revision that creates an index on date_posted, and the script directory."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    course = {p.name.split("_")[0] for p in (ROOT / "alembic" / "versions").glob("*.py")}
+    script = ScriptDirectory.from_config(Config(str(ch.sandbox / "alembic.ini")))
+    for rev in script.walk_revisions():
+        source = Path(rev.path).read_text()
+        if (
+            rev.revision not in course
+            and "date_posted" in source
+            and re.search(r"create[_ ]index", source, re.I)
+        ):
+            return rev, script
+    return None
+
+
+def squawk_findings(ch: Chapter, rev: Any) -> tuple[list[str], str]:
+    """Run the real commands: the revision's offline SQL, linted by squawk."""
+    env = os.environ | {
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": ch.url("prod").render_as_string(hide_password=False),
+    }
+    parents = rev.down_revision
+    parent = parents[0] if isinstance(parents, tuple) else parents
+    sql = subprocess.run(
+        [venv_command("alembic"), "upgrade", f"{parent}:{rev.revision}", "--sql"],
+        cwd=ch.sandbox, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if sql.returncode != 0:
+        lines = (sql.stderr.strip() or sql.stdout.strip()).splitlines() or ["(no output)"]
+        return [], lines[-1]
+    lint = subprocess.run([venv_command("squawk"), "--reporter", "gcc"], input=sql.stdout,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return [rule for rule in FINDINGS if rule in lint.stdout], sql.stdout
+
+
+def ex3(answer: object, ch: Chapter | None) -> Result:
+    assert ch is not None, "this check needs the chapter: check(..., ch=ch)"
+    engine = ch.engine("prod", admin=True)  # a new connection: what is committed
+    try:
+        with engine.connect() as conn:
+            indexes = conn.execute(text(INDEXES_SQL)).all()
+            version = conn.scalar(text("SELECT string_agg(version_num, ', ') FROM alembic_version"))
+    finally:
+        engine.dispose()
+    found = learners_revision(ch)
+    if found is None and not indexes:
+        return waiting("no migration creates an index on posts.date_posted yet, and prod has "
+                       "none: write the migration, then deploy it to prod.")  # fmt: skip
+    invalid = [i.name for i in indexes if not i.valid]
+    if invalid:
+        return hint(f"prod has an INVALID index {', '.join(invalid)} (a failed CONCURRENTLY "
+                    "build leaves one): drop it with DROP INDEX CONCURRENTLY, then deploy "
+                    "again.")  # fmt: skip
+    if found is None:
+        return hint("prod has an index on date_posted, but no migration creates it: made "
+                    "by hand, it is missing from every other database. Write the "
+                    "migration.")  # fmt: skip
+    rev, script = found
+    rules, sql = squawk_findings(ch, rev)
+    if not rules and "CONCURRENTLY" not in sql:
+        return hint(f"`alembic upgrade ... --sql` for {rev.revision} failed or has no "
+                    f"CREATE INDEX CONCURRENTLY: {sql.strip().splitlines()[-1][:200]}")  # fmt: skip
+    if rules:
+        return hint(f"squawk on revision {rev.revision}'s SQL: {FINDINGS[rules[0]]}")
+    if not indexes:
+        return hint(f"revision {rev.revision} looks right; prod has no index on date_posted "
+                    "yet: deploy it (DATABASE_URL=... alembic upgrade head).")  # fmt: skip
+    heads = set(script.get_heads())
+    if version not in heads:
+        return hint(f"prod is at {version}, not at the head ({', '.join(sorted(heads))}).")
+    return correct(f"prod is at {version} and its index {indexes[0].name} on date_posted is "
+                   "valid, built CONCURRENTLY by a migration that squawk passes.")  # fmt: skip
+
+
 EXERCISES = {
     1: Exercise(ex1, start="Write the command as you would type it."),
     2: Exercise(ex2, start="Give the two revision ids as a set of strings."),
+    3: Exercise(
+        ex3, start="Write the migration (alembic revision), then deploy it to prod.", hands_on=True
+    ),  # fmt: skip
 }
