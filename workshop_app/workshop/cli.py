@@ -159,7 +159,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     os.chdir(ROOT)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     use_this_python_first()  # terminals and `!` commands in JupyterLab find alembic, workshop
-    argv = [sys.executable, "-m", "jupyterlab", FIRST_NOTEBOOK, *args.args]
+    # Open the first chapter, unless told to serve another folder (Jupyter refuses a file to
+    # open outside the folder it serves).
+    other_root = any(a.startswith(("--ServerApp.root_dir", "--notebook-dir")) for a in args.args)
+    argv = [sys.executable, "-m", "jupyterlab", *([] if other_root else [FIRST_NOTEBOOK]),
+            *args.args]  # fmt: skip
     if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
         argv.append("--allow-root")
     os.execv(sys.executable, argv)

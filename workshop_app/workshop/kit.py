@@ -145,15 +145,22 @@ def forget(package: str) -> None:
 
 
 class _Scrubbed:
-    """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names."""
+    """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names, and
+    the CR LF line ends of `!` commands (they run in a terminal) become LF, as JupyterLab saves
+    them."""
 
     def __init__(self, stream: object, replacements: dict[str, str]) -> None:
         self._stream = stream
         self._pattern = re.compile("|".join(map(re.escape, sorted(replacements, key=len,
                                                                   reverse=True))))  # fmt: skip
         self._replacements = replacements
+        self._cr = ""  # a CR that ended the last chunk: its LF may start the next one
 
     def write(self, s: str) -> int:
+        s, self._cr = self._cr + s, ""
+        if s.endswith("\r"):
+            s, self._cr = s[:-1], "\r"
+        s = s.replace("\r\n", "\n")
         return self._stream.write(self._pattern.sub(lambda m: self._replacements[m[0]], s))
 
     def __getattr__(self, name: str) -> object:
