@@ -121,7 +121,7 @@ def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
 
 def comparable(path: Path) -> list[list[object]]:
     """A notebook's outputs as nbval compares them: streams merged, sanitized, without metadata
-    and execution counts."""
+    and execution counts; none for the cells nbval does not compare (NBVAL_IGNORE_OUTPUT)."""
     patterns = get_sanitize_patterns((ROOT / "notebooks" / "nbval_sanitize.cfg").read_text())
 
     def clean(value: object) -> object:
@@ -133,7 +133,8 @@ def comparable(path: Path) -> list[list[object]]:
     cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     return [[{k: {m: clean(v) for m, v in out.get("data", {}).items()} if k == "data" else clean(v)
               for k, v in out.items() if k not in ("metadata", "execution_count")}
-             for out in coalesce_streams(cell.outputs)] for cell in cells]  # fmt: skip
+             for out in coalesce_streams(cell.outputs)]
+            for cell in cells if "NBVAL_IGNORE_OUTPUT" not in cell.source]  # fmt: skip
 
 
 def save(browser, lab: Lab, wait, name: str) -> None:  # noqa: ANN001
