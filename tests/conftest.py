@@ -2,6 +2,7 @@
 server by default, any server when DATABASE_URL is set (.ci/run runs both)."""
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -189,20 +191,45 @@ def api(base: str, path: str, token: str, method: str = "GET") -> dict:
         data=b"{}" if method == "POST" else None,
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
+        body = response.read()
+    return json.loads(body) if body else {}
 
 
-@pytest.fixture(scope="module")
-def jupyterlab() -> Iterator[tuple[str, str]]:
-    """JupyterLab started by the README's main command, `make lab`, without a browser.
-    Yields its base URL and token; stopped (with its kernels) afterwards."""
+@dataclass(frozen=True)
+class Lab:
+    base: str  # http://127.0.0.1:PORT
+    token: str
+    root: Path  # the folder it serves
+    env: dict[str, str]  # its environment: settings, workspace, sandbox, learner of its own
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab started by the README's main command, `make lab`, without a browser, once per
+    test session. It serves a temporary folder, keeps settings, workspaces and runtime files in
+    folders of its own, and its kernels use a sandbox folder and learner of their own: the
+    learner's JupyterLab, chapters and databases never see it. Stopped (with its kernels) and its
+    databases dropped afterwards."""
+    home = tmp_path_factory.mktemp("jupyterlab")
+    root = home / "root"
+    root.mkdir()
+    learner = f"t_lab_{uuid.uuid4().hex[:8]}"
+    # In the checkout, as notebooks/sandbox is (ruff, run by alembic's hooks, reads the course's
+    # pyproject.toml), but not in it: .workshop/ is ignored by git.
+    (ROOT / ".workshop").mkdir(exist_ok=True)
+    sandbox = tempfile.mkdtemp(prefix="test-lab-sandbox-", dir=ROOT / ".workshop")
+    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "WORKSHOP_SANDBOX_DIR": sandbox, "WORKSHOP_LEARNER": learner}  # fmt: skip
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     token = secrets.token_hex(16)
-    args = f"--no-browser --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
+    args = (f"--no-browser --port={port} --ServerApp.port_retries=0"
+            f" --IdentityProvider.token={token} --ServerApp.root_dir={root}")  # fmt: skip
     lab = subprocess.Popen(
-        ["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
+        ["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE, env=env,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -216,13 +243,15 @@ def jupyterlab() -> Iterator[tuple[str, str]]:
                 assert lab.poll() is None, lab.stdout.read() if lab.stdout else ""
                 assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
                 time.sleep(0.5)
-        yield base, token
+        yield Lab(base, token, root, env)
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try:
             lab.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
+        dataclasses.replace(backend, learner=learner).cleanup()
+        shutil.rmtree(sandbox, ignore_errors=True)
 
 
 MERGE = """revision: str = "0006"

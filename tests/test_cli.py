@@ -318,3 +318,26 @@ def test_a_stopped_embedded_server_names_its_own_fix(embedded_home: Path) -> Non
         stopped.connect()
     assert "workshop db start" in err.value.fix and str(server.log) in err.value.fix
     assert "docker" not in str(err.value) and "DATABASE_URL" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("check", "-j", "0"), "-j 0 would run no notebook"),
+        (("check", "-j", "-3"), "-j -3 would run no notebook"),
+        (("check", "nosuch.ipynb"), "There is no notebook nosuch.ipynb"),
+        (("check", "99"), "There is no chapter 99"),
+    ],
+)
+def test_check_names_a_wrong_argument_with_its_fix(args: tuple[str, ...], expected: str) -> None:
+    assert_clear_error(workshop(*args), expected)
+
+
+def test_export_into_a_file_names_it(tmp_path: Path) -> None:
+    existing = tmp_path / "course.html"
+    existing.write_text("not a folder")
+    for out in (existing, existing / "sub"):  # as root every folder is writable: a file is not
+        result = workshop("export", "--out", str(out))
+        assert_clear_error(result, f"Cannot export the course to {out}",
+                           f"{existing} is a file, not a folder", "--out")  # fmt: skip
+    assert existing.read_text() == "not a folder"

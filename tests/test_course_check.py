@@ -1,11 +1,15 @@
 """`workshop check` says which notebooks pass, and shows a failure in full."""
 
+import dataclasses
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import nbformat
 
+from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.settings import ROOT
 
 
@@ -23,13 +27,27 @@ def notebook(path: Path, source: str, committed_output: str) -> Path:
     return path
 
 
+def learner_env(tmp_path: Path) -> dict[str, str]:
+    """A learner of the test's own, with chapters open in a sandbox folder of their own."""
+    return {**os.environ, "WORKSHOP_LEARNER": f"t_learner_{uuid.uuid4().hex[:6]}",
+            "WORKSHOP_SANDBOX_DIR": str(tmp_path / "learner")}  # fmt: skip
+
+
+def workshop_check(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workshop_app", "check", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
+
+
 def test_check_passes_a_good_notebook_and_reports_a_changed_one(tmp_path: Path) -> None:
     good = notebook(tmp_path / "good.ipynb", "print(6 * 7)", "42\n")
     changed = notebook(tmp_path / "changed.ipynb", "print('fresh output')", "committed output\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "workshop_app", "check", "-j", "2", str(good), str(changed)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
-    )  # fmt: skip
+    result = workshop_check("-j", "2", str(good), str(changed), env=learner_env(tmp_path))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert any(line.split()[:2] == ["good.ipynb", "pass"] for line in lines)
@@ -38,3 +56,70 @@ def test_check_passes_a_good_notebook_and_reports_a_changed_one(tmp_path: Path) 
     assert "print('fresh output')" in result.stdout  # the failing cell, in full
     assert "fresh output" in result.stdout and "committed output" in result.stdout
     assert lines[-1].startswith("1 passed, 1 failed in ")
+
+
+def test_check_leaves_the_learners_open_chapters_alone(backend: Backend, tmp_path: Path) -> None:
+    env = learner_env(tmp_path)
+    learner = dataclasses.replace(backend, learner=env["WORKSHOP_LEARNER"])
+    try:
+        for chapter in ("01", "04"):  # the learner has these open in JupyterLab
+            reset = subprocess.run(
+                [sys.executable, "-m", "workshop_app", "reset", chapter],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+            )
+            assert reset.returncode == 0, reset.stderr
+        sandbox = tmp_path / "learner"
+        for chapter in ("ch01", "ch04"):
+            (sandbox / chapter / "my-work.txt").write_text("the learner's work")
+        with learner.connect(learner.name("ch04_blog")) as conn:
+            conn.execute("DELETE FROM posts")
+        role_password = "SELECT rolpassword FROM pg_authid WHERE rolname = %s"
+        with learner.connect() as conn:
+            before = conn.execute(role_password, [learner.name("ch04_blog_user")]).fetchone()
+
+        # Chapter 01, and a notebook that sets up chapter 04 (databases, role, password).
+        setup_04 = notebook(tmp_path / "setup-04.ipynb",
+                            'from workshop_app.workshop.kit import setup\nch = setup("04")',
+                            "Chapter 04 is ready. Sandbox: ./sandbox/ch04. "
+                            "Databases: ws_<learner>_ch04_blog\n")  # fmt: skip
+        result = workshop_check("-j", "2", "01", str(setup_04), env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+        for chapter in ("ch01", "ch04"):
+            assert (sandbox / chapter / "my-work.txt").exists(), chapter
+        with learner.connect(learner.name("ch04_blog")) as conn:
+            assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+        with learner.connect() as conn:
+            after = conn.execute(role_password, [learner.name("ch04_blog_user")]).fetchone()
+        assert after == before  # the learner's connection still works
+    finally:
+        learner.cleanup()  # the check's databases too (its learner is `<learner>-check`)
+
+
+def test_a_second_check_at_the_same_time_says_one_is_running(tmp_path: Path) -> None:
+    env = learner_env(tmp_path)
+    slow = notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(15)\nprint('done')", "done\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "workshop_app", "check", str(slow)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().startswith("Running 1 notebooks")  # it holds the lock
+        second = workshop_check(str(slow), env=env)
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert "Traceback" not in second.stderr
+        assert "workshop: Another `workshop check` is running" in second.stderr
+        assert "Fix: wait until it finishes" in second.stderr
+        out, err = first.communicate(timeout=300)
+        assert first.returncode == 0, out + err
+    finally:
+        if first.poll() is None:
+            first.kill()

@@ -6,7 +6,7 @@ import json
 import urllib.request
 import uuid
 
-from conftest import api
+from conftest import Lab, api
 from tornado.websocket import websocket_connect
 
 from workshop_app.workshop.backend import Backend
@@ -44,9 +44,9 @@ async def run_cell(ws_url: str, code: str) -> tuple[str, str]:
 
 
 def test_make_lab_serves_jupyterlab_whose_kernel_queries_postgresql(
-    backend: Backend, jupyterlab: tuple[str, str]
+    backend: Backend, jupyterlab: Lab
 ) -> None:
-    base, token = jupyterlab
+    base, token = jupyterlab.base, jupyterlab.token
     status = api(base, "/api/status", token)
     assert "started" in status
     lab_page = urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10).read()

@@ -150,14 +150,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     from workshop_app.workshop.course_check import check
     from workshop_app.workshop.settings import chapter_notebooks as chapters
 
-    paths = [Path(a).resolve() for a in args.chapters if a.endswith(".ipynb")]
+    if args.jobs < 1:
+        raise WorkshopError(f"-j {args.jobs} would run no notebook at all.",
+                            "give -j how many notebooks to run at a time, e.g. -j 3.")  # fmt: skip
+    files = [a for a in args.chapters if a.endswith(".ipynb")]
+    if missing := [a for a in files if not Path(a).is_file()]:
+        raise WorkshopError(f"There is no notebook {', '.join(missing)}.",
+                            "name existing .ipynb files, or chapters by number, e.g. "
+                            "`workshop check 03 04`.")  # fmt: skip
+    paths = [Path(a).resolve() for a in files]
     numbers = [a.zfill(2) for a in args.chapters if not a.endswith(".ipynb")]
+    known = {n.name[:2] for n in chapters()}
+    if missing := [n for n in numbers if n not in known]:
+        raise WorkshopError(f"There is no chapter {', '.join(missing)}.",
+                            f"name chapters by number: {', '.join(sorted(known))}.")  # fmt: skip
     notebooks = paths + [n for n in chapters() if n.name[:2] in numbers or not args.chapters]
-    if not notebooks:
-        raise WorkshopError("No chapter matches.", "name chapters by number, e.g. 03 04.")
     backend = choose_backend()  # start the server once, before the kernels race to do it
     backend.ensure_running()
-    return check(notebooks, args.jobs)
+    return check(list(dict.fromkeys(notebooks)), args.jobs, backend)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -167,6 +177,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from workshop_app.workshop.export import export
 
     out = Path(args.out).resolve()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as err:
+        file = next((p for p in (out, *out.parents) if p.is_file()), None)
+        problem = f"{file} is a file, not a folder" if file else (err.strerror or str(err)).lower()
+        raise WorkshopError(f"Cannot export the course to {out}: {problem}.",
+                            "give --out a folder you can write to (it is created if missing), "
+                            "e.g. --out build/course.") from None  # fmt: skip
     started = time.perf_counter()
     print(f"Exporting the course to {out} ...", flush=True)
     written = export(out)
@@ -183,7 +203,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     os.chdir(ROOT)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     use_this_python_first()  # terminals and `!` commands in JupyterLab find alembic, workshop
-    argv = [sys.executable, "-m", "jupyterlab", FIRST_NOTEBOOK, *args.args]
+    # Open the first chapter, unless told to serve another folder (Jupyter refuses a file to
+    # open outside the folder it serves).
+    other_root = any(a.startswith(("--ServerApp.root_dir", "--notebook-dir")) for a in args.args)
+    argv = [sys.executable, "-m", "jupyterlab", *([] if other_root else [FIRST_NOTEBOOK]),
+            *args.args]  # fmt: skip
     if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
         argv.append("--allow-root")
     os.execv(sys.executable, argv)

@@ -3,17 +3,31 @@
 Each notebook runs in its own `pytest --nbval` process (a fresh kernel, outputs compared with
 the committed ones through notebooks/nbval_sanitize.cfg), up to `jobs` at a time. A line is
 printed as each one finishes; a failing notebook's report follows in full.
+
+The chapters run in a sandbox folder of their own (a temporary one) and with databases of their
+own (learner `<you>-check`), so a check never resets what a learner has open in JupyterLab. One
+check at a time per server and learner: a second one says so and stops.
 """
 
+import getpass
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop_app.workshop.settings import ROOT
+import fasteners
+
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.errors import WorkshopError
+from workshop_app.workshop.settings import ROOT, WorkshopSettings
 
 
 @dataclass(frozen=True)
@@ -24,8 +38,44 @@ class Result:
     report: str
 
 
-def run_one(notebook: Path) -> Result:
-    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}  # as `make` sets it (Jupyter's new paths)
+def check_learner() -> str:
+    """The learner name the check's kernels use: yours, with `-check`."""
+    return f"{WorkshopSettings().workshop_learner or getpass.getuser()}-check"
+
+
+@contextmanager
+def own_place(backend: Backend) -> Iterator[dict[str, str]]:
+    """The environment of a check's kernels: its own learner and a fresh sandbox folder, held
+    under a lock per server and learner. Raises WorkshopError while another check holds it."""
+    learner = check_learner()
+    prefix = choose_backend(WorkshopSettings(workshop_learner=learner)).prefix
+    if prefix == backend.prefix:  # a long name whose `-check` the prefix cut off
+        learner = f"check-{learner.removesuffix('-check')}"
+    server = str(backend.server.home) if backend.server else backend.admin_url.render_as_string()
+    key = hashlib.sha256(f"{server}\0{learner}".encode()).hexdigest()[:12]
+    lock_path = Path(tempfile.gettempdir()) / f"workshop-check-{key}.lock"
+    lock = fasteners.InterProcessLock(str(lock_path))
+    if not lock.acquire(blocking=False):
+        raise WorkshopError(
+            f"Another `workshop check` is running on this server (learner {learner!r}, lock "
+            f"{lock_path}).",
+            "wait until it finishes, then run yours; two at once would reset each other's "
+            "chapters.",
+        )
+    # Inside the checkout (.workshop/ is ignored by git), as notebooks/sandbox is: tools such as
+    # ruff, run by alembic's hooks, read the course's pyproject.toml from a parent folder.
+    (ROOT / ".workshop").mkdir(exist_ok=True)
+    sandbox = tempfile.mkdtemp(prefix="check-sandbox-", dir=ROOT / ".workshop")
+    try:
+        yield {"WORKSHOP_LEARNER": learner, "WORKSHOP_SANDBOX_DIR": sandbox}
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+        lock.release()
+
+
+def run_one(notebook: Path, place: dict[str, str]) -> Result:
+    # JUPYTER_PLATFORM_DIRS as `make` sets it (Jupyter's new paths)
+    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **place}
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "testpaths=",
@@ -35,16 +85,22 @@ def run_one(notebook: Path) -> Result:
     return Result(notebook, proc.returncode == 0, time.perf_counter() - started, proc.stdout)
 
 
-def check(notebooks: list[Path], jobs: int) -> int:
+def check(notebooks: list[Path], jobs: int, backend: Backend) -> int:
+    with own_place(backend) as place:
+        return run_all(notebooks, jobs, place)
+
+
+def run_all(notebooks: list[Path], jobs: int, place: dict[str, str]) -> int:
     started = time.perf_counter()
     width = max(len(n.name) for n in notebooks)
-    print(f"Running {len(notebooks)} notebooks, {jobs} at a time ...", flush=True)
+    print(f"Running {len(notebooks)} notebooks, {jobs} at a time, in a sandbox and databases "
+          f"of their own (learner {place['WORKSHOP_LEARNER']!r}) ...", flush=True)  # fmt: skip
     results = []
     # Longest first (most shell commands, then largest), so no long one starts last.
     order = sorted(notebooks, key=lambda n: (n.read_text().count('"!'), n.stat().st_size),
                    reverse=True)  # fmt: skip
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in as_completed(pool.submit(run_one, n) for n in order):
+        for future in as_completed(pool.submit(run_one, n, place) for n in order):
             r = future.result()
             results.append(r)
             print(f"  {r.notebook.name:{width}}  {'pass' if r.ok else 'FAIL'}  {r.seconds:5.1f} s",

@@ -104,10 +104,47 @@ def setup(number: str) -> Chapter:
     for module in ("main", "database", "config", "models"):  # they read the URL once, on import
         forget(f"workshop_app.{module}")
     stable_output(volatile_paths(ch))
+    watch_for_outside_reset(ch)
     made = ", ".join(ch.databases.values()) if STARTS[number].create else ""
     print(f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"
           + (f". Databases: {made}" if made else ""))  # fmt: skip
     return ch
+
+
+_watched: dict[str, object] = {}  # the chapter set up in this kernel: number, sandbox, fd
+
+
+def watch_for_outside_reset(ch: Chapter) -> None:
+    """Before each cell, notice that the sandbox was replaced since setup (`workshop reset` from
+    a terminal): the kernel's cwd is gone and the role has a new password."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    with contextlib.suppress(TypeError, OSError):
+        os.close(_watched.get("fd"))  # type: ignore[arg-type]
+    try:  # an open descriptor keeps the folder's inode, so a new folder never looks the same
+        fd = os.open(ch.sandbox, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # Windows cannot open a folder
+        return
+    _watched.update(number=ch.number, sandbox=ch.sandbox, fd=fd)
+    if _warn_if_reset not in ip.events.callbacks["pre_run_cell"]:
+        ip.events.register("pre_run_cell", _warn_if_reset)
+
+
+def _warn_if_reset(info: object = None) -> None:
+    if "setup(" in (getattr(info, "raw_cell", "") or ""):
+        return  # the learner is doing what the message asks
+    try:
+        same = os.path.samestat(os.fstat(_watched["fd"]), os.stat(_watched["sandbox"]))
+    except (KeyError, OSError):
+        same = "fd" not in _watched
+    if not same:
+        print(f"Chapter {_watched['number']} was reset from outside this notebook (workshop "
+              "reset). Run the chapter's first cell (setup) again.", file=sys.stderr)  # fmt: skip
 
 
 def use_this_python_first() -> None:
@@ -152,15 +189,22 @@ def forget(package: str) -> None:
 
 
 class _Scrubbed:
-    """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names."""
+    """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names, and
+    the CR LF line ends of `!` commands (they run in a terminal) become LF, as JupyterLab saves
+    them."""
 
     def __init__(self, stream: object, replacements: dict[str, str]) -> None:
         self._stream = stream
         self._pattern = re.compile("|".join(map(re.escape, sorted(replacements, key=len,
                                                                   reverse=True))))  # fmt: skip
         self._replacements = replacements
+        self._cr = ""  # a CR that ended the last chunk: its LF may start the next one
 
     def write(self, s: str) -> int:
+        s, self._cr = self._cr + s, ""
+        if s.endswith("\r"):
+            s, self._cr = s[:-1], "\r"
+        s = s.replace("\r\n", "\n")
         return self._stream.write(self._pattern.sub(lambda m: self._replacements[m[0]], s))
 
     def __getattr__(self, name: str) -> object:
