@@ -17,7 +17,7 @@ from workshop_app.workshop.state import reset
 
 sol = solutions("08")
 
-STATUS = '''
+STATUS = """
 def upgrade() -> None:
     sa.Enum("draft", "published", "archived", name="post_status").create(op.get_bind())
     op.add_column("posts", sa.Column("status", sa.Enum("draft", "published", "archived",
@@ -28,7 +28,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("posts", "status")
     sa.Enum(name="post_status").drop(op.get_bind())
-'''
+"""
 STATUS_MODEL = (
     "    status: Mapped[str] = mapped_column(\n"
     '        Enum("draft", "published", "archived", name="post_status"),'
@@ -107,7 +107,10 @@ def test_1_the_generated_migration_fails_and_the_check_says_to_read_why(ch: Chap
 
 def test_1_drop_and_add_with_a_default_loses_the_text(ch: Chapter) -> None:
     rename_model(ch)
-    new_revision(ch, "rename content", '''
+    new_revision(
+        ch,
+        "rename content",
+        """
 def upgrade() -> None:
     op.add_column("posts", sa.Column("body", sa.Text(), server_default="", nullable=False))
     op.drop_column("posts", "content")
@@ -116,7 +119,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.add_column("posts", sa.Column("content", sa.Text(), server_default="", nullable=False))
     op.drop_column("posts", "body")
-''')
+""",
+    )
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 1)
     assert ok is False and "lost their text" in message
@@ -124,29 +128,37 @@ def downgrade() -> None:
 
 def test_1_a_migration_that_imports_the_models_is_refused(ch: Chapter) -> None:
     rename_model(ch)
-    path = new_revision(ch, "rename content", '''
+    path = new_revision(
+        ch,
+        "rename content",
+        """
 def upgrade() -> None:
     op.alter_column(Post.__tablename__, "content", new_column_name="body")
 
 
 def downgrade() -> None:
     op.alter_column(Post.__tablename__, "body", new_column_name="content")
-''')
-    path.write_text(path.read_text().replace("from alembic import op\n",
-                                             "from alembic import op\n\nfrom blog.models import Post\n"))  # fmt: skip
+""",
+    )
+    imports = "from alembic import op\n\nfrom blog.models import Post\n"
+    path.write_text(path.read_text().replace("from alembic import op\n", imports))
     ok, message = verdict(ch, 1)
     assert ok is False and "imports the app" in message
 
 
 def test_1_renamed_in_the_database_but_not_in_the_model(ch: Chapter) -> None:
-    new_revision(ch, "rename content", '''
+    new_revision(
+        ch,
+        "rename content",
+        """
 def upgrade() -> None:
     op.alter_column("posts", "content", new_column_name="body")
 
 
 def downgrade() -> None:
     op.alter_column("posts", "body", new_column_name="content")
-''')
+""",
+    )
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 1)
     assert ok is False and "model" in message
@@ -170,7 +182,10 @@ def test_2_waits_at_the_start_and_after_the_chapter(ch: Chapter) -> None:
 def test_2_add_value_and_use_it_in_one_transaction_fails_with_a_hint(ch: Chapter) -> None:
     with_status(ch)
     sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
-    new_revision(ch, "pin", '''
+    new_revision(
+        ch,
+        "pin",
+        """
 def upgrade() -> None:
     op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
     op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
@@ -178,7 +193,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     raise NotImplementedError("cannot remove an enum value")
-''')
+""",
+    )
     assert "unsafe use of new value" in alembic_fails(ch, "upgrade", "head")
     ok, message = verdict(ch, 2)
     assert ok is False and "committed" in message
@@ -187,14 +203,18 @@ def downgrade() -> None:
 def test_2_the_value_alone_pins_nothing(ch: Chapter) -> None:
     with_status(ch)
     sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
-    new_revision(ch, "pin", '''
+    new_revision(
+        ch,
+        "pin",
+        """
 def upgrade() -> None:
     op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
 
 
 def downgrade() -> None:
     raise NotImplementedError("cannot remove an enum value")
-''')
+""",
+    )
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 2)
     assert ok is False and "0 posts are pinned" in message
@@ -202,7 +222,10 @@ def downgrade() -> None:
 
 def test_2_the_model_must_know_the_value(ch: Chapter) -> None:
     with_status(ch)
-    new_revision(ch, "pin", '''
+    new_revision(
+        ch,
+        "pin",
+        """
 def upgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
@@ -211,7 +234,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     raise NotImplementedError("cannot remove an enum value")
-''')
+""",
+    )
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 2)
     assert ok is False and "model" in message

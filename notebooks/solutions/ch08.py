@@ -46,14 +46,17 @@ def exercise_1(ch: Chapter) -> None:
                "    body: Mapped[str] = mapped_column(Text)\n")  # fmt: skip
     before = set((ch.sandbox / "alembic" / "versions").glob("*.py"))
     alembic(ch, "revision", "--autogenerate", "-m", "rename posts.content to body")
-    write_body(new_file(ch, before), '''
+    write_body(
+        new_file(ch, before),
+        """
 def upgrade() -> None:
     op.alter_column("posts", "content", new_column_name="body")
 
 
 def downgrade() -> None:
     op.alter_column("posts", "body", new_column_name="content")
-''')
+""",
+    )
     alembic(ch, "upgrade", "head")
 
 
@@ -64,7 +67,9 @@ def exercise_2(ch: Chapter) -> None:
     edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
     before = set((ch.sandbox / "alembic" / "versions").glob("*.py"))
     alembic(ch, "revision", "-m", "pin the first post")
-    write_body(new_file(ch, before), '''
+    write_body(
+        new_file(ch, before),
+        """
 def upgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
@@ -73,5 +78,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     raise NotImplementedError("PostgreSQL cannot remove the value 'pinned' from post_status.")
-''')
+""",
+    )
     alembic(ch, "upgrade", "head")

@@ -142,7 +142,8 @@ BIG_POSTS = 200_000
 
 BIG_POSTS_SQL = f"""
 INSERT INTO posts (title, content, user_id, date_posted)
-SELECT 'Notes on ' || (ARRAY['PostgreSQL', 'Alembic', 'SQLAlchemy', 'FastAPI', 'psycopg'])[1 + n % 5]
+SELECT 'Notes on '
+           || (ARRAY['PostgreSQL', 'Alembic', 'SQLAlchemy', 'FastAPI', 'psycopg'])[1 + n % 5]
            || ', part ' || n,
        'Generated post.', 1 + n % 2, timestamptz '2026-03-02' + n * interval '1 minute'
 FROM generate_series(1, {BIG_POSTS}) AS n

@@ -61,8 +61,10 @@ def applied(ch: Chapter, files: dict[str, str], version: str | None) -> Result |
     """A hint when the database is not at the head of the files, or a file imports the app."""
     for rev in mentioning(files, ""):
         if IMPORTS_APP.search(files[rev]):
-            return hint(f"migration {rev} imports the app (blog...): the models will change, "
-                        "the migration must not. Use sa.table()/sa.column() or op.execute.")  # fmt: skip
+            return hint(
+                f"migration {rev} imports the app (blog...): the models will change, "
+                "the migration must not. Use sa.table()/sa.column() or op.execute."
+            )
     tips = heads(files)
     if len(tips) != 1:
         return hint(f"the history has {len(tips)} heads ({', '.join(sorted(tips))}): one expected.")
@@ -94,12 +96,15 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
         return problem
     if facts["has_content"] or not facts["has_body"]:
         return hint("posts should have a column body and no column content.")
-    texts = state(ch, """
+    texts = state(
+        ch,
+        """
         SELECT count(*) FILTER (WHERE body IS NULL OR body = '') AS empty,
                (SELECT is_nullable FROM information_schema.columns
                 WHERE table_name = 'posts' AND column_name = 'body') AS nullable,
                json_object_agg(title, body) FILTER (WHERE id <= 3) AS story
-        FROM posts""")
+        FROM posts""",
+    )
     story = {t: b for t, b in (texts["story"] or {}).items() if t in STORY_CONTENT}
     if texts["empty"] or story != STORY_CONTENT:
         return hint(f"{texts['empty']} posts lost their text: the migration dropped content and "
@@ -118,10 +123,13 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     """'pinned' added to post_status and used by the same migration."""
     assert ch is not None
     files = migrations(ch)
-    facts = state(ch, """
+    facts = state(
+        ch,
+        """
         SELECT (SELECT version_num FROM alembic_version) AS version,
                EXISTS (SELECT FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
-                       WHERE t.typname = 'post_status' AND e.enumlabel = 'pinned') AS has_value""")
+                       WHERE t.typname = 'post_status' AND e.enumlabel = 'pinned') AS has_value""",
+    )
     model = (ch.sandbox / "blog" / "models.py").read_text()
     new_files = mentioning(files, "pinned")
     if not facts["has_value"] and not new_files:
@@ -139,10 +147,13 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
                     f"({', '.join(new_files)}).")  # fmt: skip
     if "IF NOT EXISTS" not in files[new_files[0]].upper():
         return hint("make ADD VALUE safe to run again: ADD VALUE IF NOT EXISTS.")
-    pins = state(ch, """
+    pins = state(
+        ch,
+        """
         SELECT count(*) FILTER (WHERE status = 'pinned') AS pinned,
                count(*) FILTER (WHERE status = 'pinned' AND title = 'Hello, blog') AS hello
-        FROM posts""")
+        FROM posts""",
+    )
     if not pins["hello"] or pins["pinned"] != 1:
         return hint(f"{pins['pinned']} posts are pinned: the migration should pin exactly the "
                     "post titled 'Hello, blog'.")  # fmt: skip
@@ -152,7 +163,8 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
 
 
 EXERCISES = {
-    1: Exercise(ex1, start="Rename the column in the model, then write the migration.",
-                hands_on=True),  # fmt: skip
+    1: Exercise(
+        ex1, start="Rename the column in the model, then write the migration.", hands_on=True
+    ),
     2: Exercise(ex2, start="Write the migration by hand, then upgrade.", hands_on=True),
 }
