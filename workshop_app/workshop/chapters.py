@@ -219,6 +219,37 @@ def at_head_and_prod_behind(ch: Chapter) -> None:
     migrate(ch, "0001", "prod")
 
 
+# Chapter 08's big table: enough posts that a full UPDATE takes seconds, and a one-shot
+# migration visibly blocks writers, while the chapter still runs in under 20 s.
+BIG_POSTS = 200_000
+
+BIG_POSTS_SQL = f"""
+INSERT INTO posts (title, content, user_id, date_posted)
+SELECT 'Notes on '
+           || (ARRAY['PostgreSQL', 'Alembic', 'SQLAlchemy', 'FastAPI', 'psycopg'])[1 + n % 5]
+           || ', part ' || n,
+       'Generated post.', 1 + n % 2, timestamptz '2026-03-02' + n * interval '1 minute'
+FROM generate_series(1, {BIG_POSTS}) AS n
+"""
+
+
+def big_blog_and_staging(ch: Chapter) -> None:
+    """The blog at head with the story's users (now with pictures) and posts, plus BIG_POSTS
+    generated posts; `staging` is the same blog without the generated posts."""
+    for which in ("blog", "staging"):
+        migrate(ch, "head", which)
+        with ch.engine(which, admin=True).begin() as conn:
+            conn.execute(text("UPDATE users SET image_file = username || '.png'"))
+            if which == "blog":
+                conn.execute(text(BIG_POSTS_SQL))
+    # Frozen and analyzed once here, so the chapter's first full scan writes nothing; no
+    # autovacuum on posts, so none starts in the middle of a measurement (the chapter says so).
+    with ch.engine(admin=True).connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("VACUUM (FREEZE, ANALYZE) posts")
+        conn.exec_driver_sql("ALTER TABLE posts SET (autovacuum_enabled = off)")
+
+
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
@@ -237,4 +268,5 @@ STARTS: dict[str, Start] = {
     "05": Start(files=app_at_head, data=lambda ch: migrate(ch, "head")),
     "06": Start(databases=("blog",), files=sqlite_era_app_at_head, data=legacy_timestamps),
     "07": Start(databases=("blog", "prod"), files=app_at_head, data=at_head_and_prod_behind),
+    "08": Start(databases=("blog", "staging"), files=app_at_head, data=big_blog_and_staging),
 }

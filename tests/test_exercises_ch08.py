@@ -1,0 +1,248 @@
+"""Chapter 08's hands-on exercises, on the chapter's real start state: they wait until the
+learner acts, refuse the typical wrong actions with a hint, and pass the solution."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from exercise_support import chapter_at_start
+
+from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.exercises import outcome, solutions, solve
+from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.state import reset
+
+sol = solutions("08")
+
+STATUS = """
+def upgrade() -> None:
+    sa.Enum("draft", "published", "archived", name="post_status").create(op.get_bind())
+    op.add_column("posts", sa.Column("status", sa.Enum("draft", "published", "archived",
+                                                       name="post_status"),
+                                     server_default="published", nullable=False))
+
+
+def downgrade() -> None:
+    op.drop_column("posts", "status")
+    sa.Enum(name="post_status").drop(op.get_bind())
+"""
+STATUS_MODEL = (
+    "    status: Mapped[str] = mapped_column(\n"
+    '        Enum("draft", "published", "archived", name="post_status"),'
+    ' server_default="published"\n'
+    "    )\n"
+)
+LIKES_LINE = '    likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")\n'
+
+
+@pytest.fixture(scope="module")
+def learner(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chapter]:
+    """The chapter's start for a throw-away learner, built once (its templates are kept)."""
+    with chapter_at_start("08", backend, tmp_path_factory.mktemp("ch08")) as ch:
+        yield ch
+
+
+@pytest.fixture
+def ch(learner: Chapter) -> Chapter:
+    """The chapter back at its start, cloned from the learner's templates."""
+    fresh, cloned = reset("08", learner.backend, learner.sandbox.parent)
+    assert cloned
+    return fresh
+
+
+def alembic_fails(ch: Chapter, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    run = subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert run.returncode != 0, run.stdout + run.stderr
+    return run.stdout + run.stderr
+
+
+def new_revision(ch: Chapter, message: str, body: str, *, autogenerate: bool = False) -> Path:
+    before = set((ch.sandbox / "alembic" / "versions").glob("*.py"))
+    sol.alembic(ch, "revision", *(["--autogenerate"] if autogenerate else []), "-m", message)
+    path = sol.new_file(ch, before)
+    if body:
+        sol.write_body(path, body)
+    return path
+
+
+def rename_model(ch: Chapter) -> None:
+    sol.edit_model(ch, "    content: Mapped[str] = mapped_column(Text)\n",
+                   "    body: Mapped[str] = mapped_column(Text)\n")  # fmt: skip
+
+
+def with_status(ch: Chapter) -> None:
+    """posts.status as the chapter leaves it: post_status with draft, published, archived."""
+    sol.edit_model(ch, "from sqlalchemy import DateTime,", "from sqlalchemy import DateTime, Enum,")
+    sol.edit_model(ch, LIKES_LINE, LIKES_LINE + STATUS_MODEL)
+    new_revision(ch, "add status to posts", STATUS)
+    sol.alembic(ch, "upgrade", "head")
+
+
+def verdict(ch: Chapter, number: int) -> tuple[bool | None, str]:
+    result = outcome("08", number, None, ch)
+    return result.ok, result.message
+
+
+# ----- 1. rename posts.content to body
+
+
+def test_1_waits_at_the_start(ch: Chapter) -> None:
+    assert verdict(ch, 1)[0] is None
+
+
+def test_1_the_generated_migration_fails_and_the_check_says_to_read_why(ch: Chapter) -> None:
+    rename_model(ch)
+    new_revision(ch, "rename content", "", autogenerate=True)
+    out = alembic_fails(ch, "upgrade", "head")
+    assert 'column "body" of relation "posts" contains null values' in out
+    ok, message = verdict(ch, 1)
+    assert ok is False and "alembic upgrade head" in message
+
+
+def test_1_drop_and_add_with_a_default_loses_the_text(ch: Chapter) -> None:
+    rename_model(ch)
+    new_revision(
+        ch,
+        "rename content",
+        """
+def upgrade() -> None:
+    op.add_column("posts", sa.Column("body", sa.Text(), server_default="", nullable=False))
+    op.drop_column("posts", "content")
+
+
+def downgrade() -> None:
+    op.add_column("posts", sa.Column("content", sa.Text(), server_default="", nullable=False))
+    op.drop_column("posts", "body")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 1)
+    assert ok is False and "lost their text" in message
+
+
+def test_1_a_migration_that_imports_the_models_is_refused(ch: Chapter) -> None:
+    rename_model(ch)
+    path = new_revision(
+        ch,
+        "rename content",
+        """
+def upgrade() -> None:
+    op.alter_column(Post.__tablename__, "content", new_column_name="body")
+
+
+def downgrade() -> None:
+    op.alter_column(Post.__tablename__, "body", new_column_name="content")
+""",
+    )
+    imports = "from alembic import op\n\nfrom blog.models import Post\n"
+    path.write_text(path.read_text().replace("from alembic import op\n", imports))
+    ok, message = verdict(ch, 1)
+    assert ok is False and "imports the app" in message
+
+
+def test_1_renamed_in_the_database_but_not_in_the_model(ch: Chapter) -> None:
+    new_revision(
+        ch,
+        "rename content",
+        """
+def upgrade() -> None:
+    op.alter_column("posts", "content", new_column_name="body")
+
+
+def downgrade() -> None:
+    op.alter_column("posts", "body", new_column_name="content")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 1)
+    assert ok is False and "model" in message
+
+
+def test_1_the_solution_passes(ch: Chapter) -> None:
+    solve("08", 1, ch)
+    ok, message = verdict(ch, 1)
+    assert ok, message
+
+
+# ----- 2. add 'pinned' and use it in the same migration
+
+
+def test_2_waits_at_the_start_and_after_the_chapter(ch: Chapter) -> None:
+    assert verdict(ch, 2)[0] is None
+    with_status(ch)
+    assert verdict(ch, 2)[0] is None
+
+
+def test_2_add_value_and_use_it_in_one_transaction_fails_with_a_hint(ch: Chapter) -> None:
+    with_status(ch)
+    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
+    new_revision(
+        ch,
+        "pin",
+        """
+def upgrade() -> None:
+    op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+    assert "unsafe use of new value" in alembic_fails(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "committed" in message
+
+
+def test_2_the_value_alone_pins_nothing(ch: Chapter) -> None:
+    with_status(ch)
+    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
+    new_revision(
+        ch,
+        "pin",
+        """
+def upgrade() -> None:
+    op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "0 posts are pinned" in message
+
+
+def test_2_the_model_must_know_the_value(ch: Chapter) -> None:
+    with_status(ch)
+    new_revision(
+        ch,
+        "pin",
+        """
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "model" in message
+
+
+def test_2_the_solution_passes(ch: Chapter) -> None:
+    with_status(ch)
+    solve("08", 2, ch)
+    ok, message = verdict(ch, 2)
+    assert ok, message
