@@ -59,10 +59,10 @@ def _insert(conn: Connection, column: str, value: str) -> tuple[str | None, str 
     row = conn.execute(
         text(
             f"INSERT INTO users (username, email, password_hash, {column}) "
-            "VALUES (:name, :name || '@example.com', 'x', :value) "
+            "VALUES (:name, :email, 'x', :value) "
             "RETURNING image_file, avatar_url"
         ),
-        {"name": f"check_{column}", "value": value},
+        {"name": f"check_{column}", "email": f"check_{column}@example.com", "value": value},
     ).one()
     return row.image_file, row.avatar_url
 
