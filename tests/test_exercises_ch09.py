@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from exercise_support import assert_refused, chapter_at_start, cases
+from exercise_support import assert_refused, cases, chapter_at_start
 from sqlalchemy import text
 
 from workshop_app.workshop.backend import Backend
@@ -16,8 +16,18 @@ WRONG: dict[int, list[object]] = {
     # A is the naive placement: the lock's statement begins a transaction before configure(),
     # Alembic never commits, and the upgrade is lost. B loses its lock at the first commit of
     # transaction_per_migration. D locks after the work is done.
-    1: [{"A"}, {"A", "C"}, {"B"}, {"B", "C"}, {"D"}, {"C", "D"}, {"A", "B", "C", "D"}, "A",
-        set(), {"E"}],  # fmt: skip
+    1: [
+        {"A"},
+        {"A", "C"},
+        {"B"},
+        {"B", "C"},
+        {"D"},
+        {"C", "D"},
+        {"A", "B", "C", "D"},
+        "A",
+        set(),
+        {"E"},
+    ],  # fmt: skip
 }
 
 
@@ -112,8 +122,8 @@ def test_hands_on_refuses_a_column_added_by_hand_or_not_yet_migrated(ch09: Chapt
     assert "alembic upgrade head" in verdict(ch09)
     with ch09.engine().begin() as conn:
         conn.execute(text("ALTER TABLE users DROP COLUMN avatar_url"))
-    solve_file_only = solutions("09").EXPAND_AVATAR_URL.format(revision="0003", down_revision="0002")
-    (ch09.sandbox / "alembic" / "versions" / "0003_avatar.py").write_text(solve_file_only)
+    written = solutions("09").EXPAND_AVATAR_URL.format(revision="0003", down_revision="0002")
+    (ch09.sandbox / "alembic" / "versions" / "0003_avatar.py").write_text(written)
     assert "run `alembic upgrade head`" in verdict(ch09)
 
 
