@@ -250,6 +250,25 @@ def big_blog_and_staging(ch: Chapter) -> None:
         conn.exec_driver_sql("ALTER TABLE posts SET (autovacuum_enabled = off)")
 
 
+def app_served_at_0002(ch: Chapter) -> None:
+    """The blog with its API (main.py), ready to be served; its history up to 0002."""
+    write_blog(ch.sandbox, likes=True)
+    (ch.sandbox / "blog" / "main.py").write_text(main_source(workaround=False))
+    write_alembic(ch.sandbox, upto="0002")
+    write_env(ch)
+
+
+def deploy_pending(ch: Chapter) -> None:
+    """Production waits for a deploy: `blog` at 0001 (0002, likes, is pending), and two copies
+    of it for starting two replicas at once; `naive` at head, for the one-step rename. Users
+    have avatars (image_file), which the exercise renames."""
+    for which, revision in (("blog", "0001"), ("race", "0001"), ("locked", "0001"),
+                            ("naive", "head")):  # fmt: skip
+        migrate(ch, revision, which)
+        with ch.engine(which).begin() as conn:
+            conn.execute(text("UPDATE users SET image_file = username || '.png'"))
+
+
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
@@ -269,4 +288,7 @@ STARTS: dict[str, Start] = {
     "06": Start(databases=("blog",), files=sqlite_era_app_at_head, data=legacy_timestamps),
     "07": Start(databases=("blog", "prod"), files=app_at_head, data=at_head_and_prod_behind),
     "08": Start(databases=("blog", "staging"), files=app_at_head, data=big_blog_and_staging),
+    "09": Start(
+        databases=("blog", "race", "locked", "naive"), files=app_served_at_0002, data=deploy_pending
+    ),
 }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from workshop_app.workshop.backend import Backend, current
 from workshop_app.workshop.kit import Chapter, sandboxes
+from workshop_app.workshop.servers import stop_leftovers
 from workshop_app.workshop.settings import ROOT
 
 
@@ -74,6 +75,7 @@ def reset(
     start = STARTS[number]
     backend = backend or current()
     sandbox = (root or sandboxes()) / f"ch{number}"
+    stop_leftovers(sandbox)  # app servers an earlier run started there (servers.py)
     shutil.rmtree(sandbox, ignore_errors=True)
     sandbox.mkdir(parents=True, mode=0o700)
     sandbox.chmod(0o700)  # its .env holds passwords; mkdir's mode is reduced by the umask only

@@ -1,0 +1,77 @@
+"""Solutions for chapter 09. Try the exercises first: the notebook's check gives hints."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from workshop_app.workshop.kit import Chapter
+
+# A session lock, committed before configure(): it holds across every revision's commit
+# (transaction_per_migration) and Alembic begins and commits its own transactions.
+EXERCISE_1 = {"C"}
+
+EXPAND_AVATAR_URL = '''"""expand: users.avatar_url next to users.image_file
+
+Step 1 of renaming users.image_file to users.avatar_url while old (image_file) and new
+(avatar_url) app versions both serve: a trigger keeps the columns equal whichever one an app
+writes, and the existing users are backfilled. A later contract step drops image_file.
+
+Revision ID: {revision}
+Revises: {down_revision}
+"""
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+
+SYNC = """
+CREATE FUNCTION users_sync_avatar_url() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        NEW.avatar_url := coalesce(NEW.avatar_url, NEW.image_file);
+        NEW.image_file := coalesce(NEW.image_file, NEW.avatar_url);
+    ELSIF NEW.image_file IS DISTINCT FROM OLD.image_file THEN
+        NEW.avatar_url := NEW.image_file;
+    ELSIF NEW.avatar_url IS DISTINCT FROM OLD.avatar_url THEN
+        NEW.image_file := NEW.avatar_url;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER users_sync_avatar_url BEFORE INSERT OR UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION users_sync_avatar_url();
+"""
+
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("avatar_url", sa.String(200), nullable=True))
+    op.execute(SYNC)
+    op.execute("UPDATE users SET avatar_url = image_file WHERE avatar_url IS DISTINCT FROM image_file")
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS users_sync_avatar_url ON users")
+    op.execute("DROP FUNCTION IF EXISTS users_sync_avatar_url()")
+    op.drop_column("users", "avatar_url")
+'''
+
+
+def alembic(ch: Chapter, *args: str) -> str:
+    """Run the `alembic` command in the sandbox, as a learner's terminal does."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    env.pop("DATABASE_URL", None)  # the sandbox's .env says which database
+    done = subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return done.stdout
+
+
+def exercise_2(ch: Chapter) -> None:
+    head = re.match(r"\s*(\S+)", alembic(ch, "heads"))[1]
+    revision = f"{int(head) + 1:04d}" if head.isdigit() else "avatar1"
+    path = ch.sandbox / "alembic" / "versions" / f"{revision}_expand_users_avatar_url.py"
+    path.write_text(EXPAND_AVATAR_URL.format(revision=revision, down_revision=head))
+    alembic(ch, "upgrade", "head")

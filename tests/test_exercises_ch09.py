@@ -1,0 +1,136 @@
+"""Chapter 09's exercises refuse the typical wrong answers and actions, with a hint; the
+hands-on one is checked on the chapter's real starting state."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from exercise_support import assert_refused, cases, chapter_at_start
+from sqlalchemy import text
+
+from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.exercises import outcome, solution, solutions, solve
+from workshop_app.workshop.kit import Chapter
+
+WRONG: dict[int, list[object]] = {
+    # A is the naive placement: the lock's statement begins a transaction before configure(),
+    # Alembic never commits, and the upgrade is lost. B loses its lock at the first commit of
+    # transaction_per_migration. D locks after the work is done.
+    1: [
+        {"A"},
+        {"A", "C"},
+        {"B"},
+        {"B", "C"},
+        {"D"},
+        {"C", "D"},
+        {"A", "B", "C", "D"},
+        "A",
+        set(),
+        {"E"},
+    ],  # fmt: skip
+}
+
+
+@pytest.mark.parametrize(("number", "answer"), cases(WRONG))
+def test_wrong_answers_get_a_hint(number: int, answer: object) -> None:
+    assert_refused("09", number, answer, None)
+
+
+def test_the_answer_passes() -> None:
+    assert outcome("09", 1, solution("09", 1)).ok
+    assert outcome("09", 1, ["c"]).ok
+
+
+@pytest.fixture
+def ch09(backend: Backend, tmp_path: Path) -> Iterator[Chapter]:
+    with chapter_at_start("09", backend, tmp_path) as ch:
+        yield ch
+
+
+def expand(ch: Chapter, upgrade: str) -> None:
+    """A learner's expand migration with the given body, run with `alembic upgrade head`."""
+    body = "\n".join("    " + line for line in upgrade.strip().splitlines())
+    (ch.sandbox / "alembic" / "versions" / "0003_avatar_url.py").write_text(
+        f'''"""expand users.avatar_url"""
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade() -> None:
+{body}
+
+
+def downgrade() -> None:
+    pass
+'''
+    )
+    solutions("09").alembic(ch, "upgrade", "head")
+
+
+ADD = 'op.add_column("users", sa.Column("avatar_url", sa.String(200), nullable=True))'
+BACKFILL = 'op.execute("UPDATE users SET avatar_url = image_file")'
+INSERT_ONLY_TRIGGER = '''op.execute("""
+CREATE FUNCTION sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.avatar_url := coalesce(NEW.avatar_url, NEW.image_file);
+    NEW.image_file := coalesce(NEW.image_file, NEW.avatar_url);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER sync BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION sync();
+""")'''
+
+
+def verdict(ch: Chapter) -> str:
+    result = outcome("09", 2, None, ch)
+    assert result.ok is not True, result.line()
+    return result.line()
+
+
+def test_hands_on_waits_at_the_start(ch09: Chapter) -> None:
+    result = outcome("09", 2, None, ch09)
+    assert result.ok is None, result.line()
+
+
+def test_hands_on_refuses_the_one_step_rename(ch09: Chapter) -> None:
+    expand(ch09, 'op.alter_column("users", "image_file", new_column_name="avatar_url")')
+    assert "image_file is gone" in verdict(ch09)
+
+
+def test_hands_on_refuses_a_column_without_backfill_or_sync(ch09: Chapter) -> None:
+    expand(ch09, ADD)
+    assert "backfill" in verdict(ch09)
+
+
+def test_hands_on_refuses_a_backfill_without_sync(ch09: Chapter) -> None:
+    expand(ch09, f"{ADD}\n{BACKFILL}")
+    assert "old version creates" in verdict(ch09)
+
+
+def test_hands_on_refuses_a_sync_on_insert_only(ch09: Chapter) -> None:
+    expand(ch09, f"{ADD}\n{INSERT_ONLY_TRIGGER}\n{BACKFILL}")
+    assert "UPDATE" in verdict(ch09)
+
+
+def test_hands_on_refuses_a_column_added_by_hand_or_not_yet_migrated(ch09: Chapter) -> None:
+    with ch09.engine().begin() as conn:
+        conn.execute(text("ALTER TABLE users ADD COLUMN avatar_url varchar(200)"))
+    assert "alembic upgrade head" in verdict(ch09)
+    with ch09.engine().begin() as conn:
+        conn.execute(text("ALTER TABLE users DROP COLUMN avatar_url"))
+    written = solutions("09").EXPAND_AVATAR_URL.format(revision="0003", down_revision="0002")
+    (ch09.sandbox / "alembic" / "versions" / "0003_avatar.py").write_text(written)
+    assert "run `alembic upgrade head`" in verdict(ch09)
+
+
+def test_hands_on_solution_passes(ch09: Chapter) -> None:
+    solve("09", 2, ch09)
+    result = outcome("09", 2, None, ch09)
+    assert result.ok, result.line()
+    with ch09.engine().connect() as conn:  # the check rolled its test rows back
+        assert conn.scalar(text("SELECT count(*) FROM users WHERE username LIKE 'check_%'")) == 0
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
