@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import exercise_support
 import psycopg
 import pytest
 from alembic import command
@@ -37,6 +38,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "backend" in getattr(item, "fixturenames", ()) or item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_the_test_learner() -> Iterator[None]:
+    """The exercise tests' learner (exercise_support) and its templates, gone at the end."""
+    yield
+    if exercise_support.used:
+        exercise_support.drop_learner(exercise_support.used[0])
 
 
 @pytest.fixture(scope="session")
@@ -250,7 +259,7 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
             lab.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(lab.pid, signal.SIGKILL)
-        dataclasses.replace(backend, learner=learner).cleanup()
+        exercise_support.drop_learner(dataclasses.replace(backend, learner=learner))
         shutil.rmtree(sandbox, ignore_errors=True)
 
 

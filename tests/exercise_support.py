@@ -10,19 +10,33 @@ from pathlib import Path
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.exercises import outcome, solution
 from workshop_app.workshop.kit import Chapter
-from workshop_app.workshop.state import reset
+from workshop_app.workshop.state import course_names, reset
+
+# One throw-away learner per test process: a chapter's template databases are built once and
+# every later test of that chapter clones them. conftest drops the learner at the session's end.
+LEARNER = f"t{uuid.uuid4().hex[:8]}"
+used: list[Backend] = []
+
+
+def test_learner(backend: Backend) -> Backend:
+    learner = dataclasses.replace(backend, learner=LEARNER)
+    if not used:
+        used.append(learner)
+    return learner
 
 
 @contextmanager
 def chapter_at_start(number: str, backend: Backend, root: Path) -> Iterator[Chapter]:
-    """Chapter `number` as its first cell leaves it, in `root`, with databases and roles of a
-    throw-away learner (dropped afterwards, whatever the test did)."""
-    learner = dataclasses.replace(backend, learner=f"t{uuid.uuid4().hex[:8]}")
-    try:
-        ch, _, _ = reset(number, learner, root)
-        yield ch
-    finally:
-        learner.cleanup()
+    """Chapter `number` as its first cell leaves it, in `root`, with databases and roles of the
+    test process's own learner (the next reset of that chapter, or the session's end, drops
+    them, whatever the test did)."""
+    ch, _, _ = reset(number, test_learner(backend), root)
+    yield ch
+
+
+def drop_learner(backend: Backend) -> None:
+    """Everything the course made for this learner, the objects chapters create by hand too."""
+    backend.cleanup(course_names(backend))
 
 
 def assert_refused(chapter: str, number: int, answer: object, ch: Chapter | None) -> None:

@@ -48,7 +48,7 @@ def learner(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture
 def ch(learner: Chapter) -> Chapter:
     """The chapter back at its start, cloned from the learner's templates."""
-    fresh, cloned = reset("08", learner.backend, learner.sandbox.parent)
+    fresh, cloned, _ = reset("08", learner.backend, learner.sandbox.parent)
     assert cloned
     return fresh
 
