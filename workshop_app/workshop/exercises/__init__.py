@@ -1,17 +1,17 @@
 """Exercises and their checks. In a notebook an exercise arrives unanswered:
 
     answer_1 = ...  # your SQL, as a string
-    check("04", 1, answer_1, ch)
+    check("02", 1, answer_1, ch)
 
 `check` prints `Waiting:` while the answer is still `...` (or, for a hands-on exercise, while
 the chapter's files and databases are as they started), `Not yet:` and a hint for a wrong
 answer, and `Correct:` only for a right one. It never shows the answer and never raises.
 
 A hands-on exercise changes the project (a model, a migration, env.py) and its check looks at
-the real result: `check("04", 3, ch=ch)`.
+the real result: `check("04", 1, ch=ch)`.
 
-Stuck? The intended answers live in notebooks/solutions/chNN.py: `solution("04", 1)` is an
-answer, `solve("04", 3, ch)` does a hands-on exercise for you (with the commands a learner runs).
+Stuck? The intended answers live in notebooks/solutions/chNN.py: `solution("02", 1)` is an
+answer, `solve("04", 1, ch)` does a hands-on exercise for you (with the commands a learner runs).
 """
 
 import importlib
