@@ -1,16 +1,28 @@
-"""The `workshop` command (also `python -m workshop_app`)."""
+"""The `workshop` command (also `python -m workshop_app`).
+
+Each command imports what it needs when it runs, so `workshop --help` and `workshop db url`
+start without loading pandas, Jupyter or the notebook kit.
+"""
+
+from __future__ import annotations
 
 import argparse
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
-from workshop_app.workshop.backend import Backend, choose_backend
-from workshop_app.workshop.embedded import is_root
 from workshop_app.workshop.errors import WorkshopError
-from workshop_app.workshop.kit import use_this_python_first
-from workshop_app.workshop.settings import ROOT
-from workshop_app.workshop.urls import libpq_conninfo, show
+
+if TYPE_CHECKING:
+    from workshop_app.workshop.backend import Backend
+
+
+def choose_backend() -> Backend:
+    from workshop_app.workshop.backend import choose_backend as choose
+
+    return choose()
+
 
 FIRST_NOTEBOOK = "notebooks/00-start-here.ipynb"
 
@@ -43,6 +55,8 @@ def cmd_db(args: argparse.Namespace) -> int:
         return db_status(backend)
     elif args.action == "url":
         url = backend.admin_url if args.database is None else backend.url(args.database)
+        from workshop_app.workshop.urls import show
+
         print(show(url, reveal=args.show_password))
     elif args.action == "psql":
         return db_psql(backend, args.args)
@@ -101,6 +115,8 @@ def db_psql(backend: Backend, extra: list[str]) -> int:
     psql = system or str(wheel_bin() / "psql")
     dbname, extra = split_dbname(extra)
     database = {"dbname": dbname} if dbname else {}  # psql's -d would replace the whole conninfo
+    from workshop_app.workshop.urls import libpq_conninfo
+
     conninfo = libpq_conninfo(backend.admin_url, connect_timeout=None, **database)
     os.execv(psql, [psql, conninfo, *extra])
     return 0  # not reached
@@ -175,8 +191,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from workshop_app.workshop.export import export
+    from workshop_app.workshop.settings import ROOT
 
-    out = Path(args.out).resolve()
+    out = Path(args.out or ROOT / "build" / "course").resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
         if not os.access(out, os.W_OK):
@@ -200,6 +217,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
     backend.ensure_running()
     print(f"PostgreSQL {backend.server_version()} is ready. Starting JupyterLab ...", flush=True)
+    from workshop_app.workshop.embedded import is_root
+    from workshop_app.workshop.kit import use_this_python_first
+    from workshop_app.workshop.settings import ROOT
+
     os.chdir(ROOT)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     use_this_python_first()  # terminals and `!` commands in JupyterLab find alembic, workshop
@@ -243,7 +264,7 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     exp = sub.add_parser("export", help="the course as static HTML, readable without a server")
-    exp.add_argument("--out", default=str(ROOT / "build" / "course"), help="target folder")
+    exp.add_argument("--out", help="target folder (default: build/course in the checkout)")
     exp.set_defaults(run=cmd_export)
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")

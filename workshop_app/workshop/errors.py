@@ -1,9 +1,13 @@
 """One kind of error for everything a learner can get wrong: a problem and its fix."""
 
+from __future__ import annotations
+
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
+if TYPE_CHECKING:
+    import psycopg
 
 
 class WorkshopError(Exception):
