@@ -73,7 +73,7 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     assert ch is not None
     path = ch.sandbox / TESTS
     if not path.exists():
-        return hint(f"{TESTS} is missing: run the chapter's cells that write it, then try again.")
+        return waiting(f"run the chapter's cells that write {TESTS} first, then write the test.")
     try:
         test = single_head_test(path.read_text())
     except SyntaxError as err:
