@@ -269,6 +269,29 @@ def deploy_pending(ch: Chapter) -> None:
             conn.execute(text("UPDATE users SET image_file = username || '.png'"))
 
 
+def leftover_test_databases(ch: Chapter) -> list[str]:
+    """Databases the sandbox's migration tests create (`<database>_test_<hex>`, one per test)
+    and a test run that was killed left behind."""
+    prefix = ch.backend.name(f"ch{ch.number}_")
+    with ch.backend.connect() as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
+                            "AND strpos(datname, '_test_') > 0", (prefix,)).fetchall()  # fmt: skip
+    return [name for (name,) in rows]
+
+
+def app_that_tests_its_migrations(ch: Chapter) -> None:
+    """Chapter 10: the blog at head (0002) with the course's history. Its role may create
+    databases (CREATEDB, as a developer's role does), so the tests make one per test."""
+    from psycopg import sql
+
+    app_at_head(ch)
+    with ch.backend.connect() as conn:
+        conn.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(sql.Identifier(ch.role)))
+        for name in leftover_test_databases(ch):
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))  # fmt: skip
+
+
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
@@ -290,5 +313,9 @@ STARTS: dict[str, Start] = {
     "08": Start(databases=("blog", "staging"), files=app_at_head, data=big_blog_and_staging),
     "09": Start(
         databases=("blog", "race", "locked", "naive"), files=app_served_at_0002, data=deploy_pending
+    "10": Start(
+        databases=("blog", "ci"),
+        files=app_that_tests_its_migrations,
+        data=lambda ch: migrate(ch, "head"),
     ),
 }

@@ -1,0 +1,135 @@
+"""Chapter 10: testing migrations."""
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
+from workshop_app.workshop.kit import Chapter
+
+TESTS = Path("tests") / "test_migrations.py"
+NODE = f"{TESTS.as_posix()}::test_single_head"
+
+# A revision that branches off the first one: with it the history has two heads.
+SECOND_HEAD = '''"""a second head, for the check"""
+
+revision = "9999"
+down_revision = "{parent}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def single_head_test(source: str) -> ast.FunctionDef | None:
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == "test_single_head":
+            return node
+    return None
+
+
+def does_nothing(test: ast.FunctionDef) -> bool:
+    """A body of only a docstring, `...`, `pass` or `assert True`: a test that cannot fail."""
+    for stmt in test.body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # the docstring, or `...`
+        if isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value:
+            continue
+        return False
+    return True
+
+
+def run_test(project: Path) -> subprocess.CompletedProcess[str]:
+    """The learner's test, by node id, with the project's own pytest settings."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the project's .env
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--tb=no", "-rfE", NODE],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def why(run: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("E ", "FAILED", "ERROR"))]
+    return (lines or run.stdout.strip().splitlines()[-1:] or ["(no output)"])[0].strip()
+
+
+def ex1(answer: object, ch: Chapter | None) -> Result:
+    assert ch is not None
+    path = ch.sandbox / TESTS
+    if not path.exists():
+        return waiting(f"run the chapter's cells that write {TESTS} first, then write the test.")
+    try:
+        test = single_head_test(path.read_text())
+    except SyntaxError as err:
+        return hint(f"{TESTS} does not parse (line {err.lineno}): {err.msg}.")
+    if test is None:
+        return hint(f"{TESTS} has no function `test_single_head`: keep that name.")
+    if does_nothing(test):
+        last = test.body[-1]
+        if isinstance(last, ast.Expr) and getattr(last.value, "value", None) is Ellipsis:
+            return waiting("replace the `...` body of test_single_head, then run this cell.")
+        return hint("that body cannot fail, so it tests nothing: ask the history for its heads "
+                    "(alembic.script.ScriptDirectory) and assert there is one.")  # fmt: skip
+    good = run_test(ch.sandbox)
+    if good.returncode != 0:
+        return hint(f"test_single_head fails on this history, which has one head: {why(good)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        shutil.copytree(ch.sandbox, copy, ignore=shutil.ignore_patterns("__pycache__", "*.log"))
+        versions = copy / "alembic" / "versions"
+        first = sorted(versions.glob("*.py"))
+        match = (
+            re.search(r'^revision[^=]*= "([^"]+)"', first[0].read_text(), re.M) if first else None
+        )
+        if match is None:
+            return hint("alembic/versions has no revision to branch from: run the chapter first.")
+        (versions / "9999_second_head.py").write_text(SECOND_HEAD.format(parent=match[1]))
+        broken = run_test(copy)
+    if broken.returncode == 0:
+        return hint("test_single_head also passes on a copy of the history with a second head: "
+                    "it must fail when there are two heads.")  # fmt: skip
+    return correct("it passes on a history with one head and fails when a second head appears.")
+
+
+ANSWER_2 = "test_data_survives"
+HINTS_2 = {
+    "test_stairway": "the stairway starts from an empty database: dropping a column and adding "
+    "another goes up, down and up again without an error.",
+    "test_models_match_head": "autogenerate wrote the migration from those very models: at head "
+    "they match.",
+    "test_single_head": "the rename is one more revision on the same line: still one head.",
+}
+
+
+def ex2(answer: object, ch: Chapter | None) -> Result:
+    given = str(answer).strip().strip("`'\" ").split("::")[-1].removesuffix("()")
+    if given == ANSWER_2:
+        return correct("the posts written before the rename lose their titles: drop + add keeps "
+                       "the column's name out of the data. A rename is `op.alter_column(..., "
+                       "new_column_name=...)`.")  # fmt: skip
+    if given in HINTS_2:
+        return hint(HINTS_2[given])
+    return hint("give the name of one of the four test functions in tests/test_migrations.py; "
+                "think about which one has rows in its database.")  # fmt: skip
+
+
+EXERCISES = {
+    1: Exercise(ex1, start="Write test_single_head in tests/test_migrations.py.", hands_on=True),
+    2: Exercise(ex2, start="Give a test function's name, as a string."),
+}
