@@ -313,6 +313,7 @@ STARTS: dict[str, Start] = {
     "08": Start(databases=("blog", "staging"), files=app_at_head, data=big_blog_and_staging),
     "09": Start(
         databases=("blog", "race", "locked", "naive"), files=app_served_at_0002, data=deploy_pending
+    ),
     "10": Start(
         databases=("blog", "ci"),
         files=app_that_tests_its_migrations,
