@@ -102,12 +102,3 @@ def test_the_wrong_default_gets_a_hint(ch: Chapter) -> None:
     SOLUTIONS.alembic(ch, "upgrade", "head")
     ok, message = verdict(2, ch)
     assert ok is False and "'default.png'" in message
-
-
-def test_a_default_quoted_twice_gets_a_hint(ch: Chapter) -> None:
-    SOLUTIONS.edit(ch.sandbox / "blog" / "models.py", "mapped_column(String(200), default=None)",
-                   """mapped_column(String(200), server_default="'default.jpg'")""")  # fmt: skip
-    generate(ch)
-    SOLUTIONS.alembic(ch, "upgrade", "head")
-    ok, message = verdict(2, ch)
-    assert ok is False and "SQLAlchemy adds the SQL quotes" in message, message
