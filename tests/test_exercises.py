@@ -64,3 +64,14 @@ def test_every_chapter_has_a_hands_on_exercise() -> None:
 
 def test_exercise_lookup_names_the_chapter() -> None:
     assert exercise("01", 1).check.__module__.endswith("ch01")
+
+
+@pytest.mark.parametrize("path", chapter_notebooks()[1:], ids=lambda p: p.name)
+def test_the_setup_cell_imports_what_the_text_offers(path) -> None:  # noqa: ANN001
+    """The exercises say "Stuck? solution(...) / solve(...)": the setup cell imports them."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    imported = re.search(
+        r"from workshop_app\.workshop\.exercises import ([\w, ]+)", "".join(cells[0]["source"])
+    )
+    assert imported, "the setup cell imports the exercise API"
+    assert {"check", "solution", "solve"} <= {n.strip() for n in imported[1].split(",")}

@@ -13,19 +13,18 @@ from workshop_app.workshop.kit import Chapter
 
 WRONG: dict[int, list[object]] = {
     1: [
-        "SELECT title FROM posts WHERE title = :author",
-        "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id WHERE u.username = 'ada'",
-        "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id",
-        # ignores the author: right for ada only when every post is hers
-        "SELECT title FROM posts WHERE :author IS NOT NULL",
-        # one post per author at most
-        "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id WHERE u.username = :author "
-        "LIMIT 1",
-        # an author with no posts gets someone else's
-        "SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id "
-        "WHERE u.username = :author OR NOT EXISTS (SELECT 1 FROM posts q JOIN users v "
-        "ON v.id = q.user_id WHERE v.username = :author)",
-        "SELECT title FROM post WHERE author = :author",
+        "SELECT title FROM posts WHERE title = :term",
+        # the wildcards belong around the parameter: the check passes the plain term
+        "SELECT title FROM posts WHERE title ILIKE :term",
+        # LIKE compares case: 'postgres' misses 'Hello, PostgreSQL'
+        "SELECT title FROM posts WHERE title LIKE '%' || :term || '%'",
+        # string formatting, the SQL changes with the value
+        "SELECT title FROM posts WHERE title ILIKE '%{term}%' -- :term",
+        "SELECT title FROM posts WHERE title ILIKE %(term)s AND :term IS NOT NULL",
+        # a constant answer
+        "SELECT title FROM posts WHERE title ILIKE '%postgres%' AND :term IS NOT NULL",
+        "SELECT title FROM posts WHERE :term IS NOT NULL",
+        "SELECT title FROM post WHERE title ILIKE :term",
     ],
     2: [
         "postgresql+psycopg://blog_user:p@ss/w%rd@localhost:5432/blog",
@@ -125,6 +124,13 @@ def test_hands_on_typical_wrong_actions_get_hints(chapter_02: Chapter) -> None:
     admin_run(ch, "GRANT {} TO {}", ch.role, reporter)
     assert verdict()[0] is False
     admin_run(ch, "REVOKE {} FROM {}", ch.role, reporter)
+    # SELECT on every table of the schema: users (and its password hashes) too
+    with ch.engine().begin() as owner:
+        owner.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reporter}"')
+    ok, message = verdict()
+    assert ok is False and "users" in message, message
+    with ch.engine().begin() as owner:
+        owner.exec_driver_sql(f'REVOKE ALL ON users FROM "{reporter}"')
     # a URL to the wrong database
     (ch.sandbox / ".env").write_text("")
     reporter_env(ch, database="postgres")

@@ -4,12 +4,13 @@ from psycopg import sql
 
 from workshop_app.workshop.kit import Chapter
 
-# 1. The titles of one author's posts, the author's name as the bound parameter :author.
+# 1. The titles that contain a search term, in any case. The wildcards are glued to the
+#    parameter in SQL, so the value stays the term as typed and never becomes SQL text.
 EXERCISE_1 = """
-SELECT p.title
-FROM posts p JOIN users u ON u.id = p.user_id
-WHERE u.username = :author
-ORDER BY p.title
+SELECT title
+FROM posts
+WHERE title ILIKE '%' || :term || '%'
+ORDER BY title
 """
 
 # 2. A URL for blog_user with the password p@ss/w%rd on localhost:5432, database blog.

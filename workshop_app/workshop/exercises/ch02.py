@@ -19,12 +19,11 @@ from workshop_app.workshop.exercises.common import (
 )
 from workshop_app.workshop.kit import Chapter, error_line, libpq_url
 
-# Authors the check adds (and rolls back) so that a query that ignores :author, or forgets an
-# author's second post, or one with none, cannot pass by luck.
+# Posts the check adds (and rolls back) so that a query that ignores :term, compares case
+# (LIKE), or looks for the whole title cannot pass by luck.
 AUTHORS = {
-    "check_hopper": ["Compilers", "Debugging"],
-    "check_lovelace": ["Notes"],
-    "check_nobody": [],
+    "check_hopper": ["Compilers in practice", "Debugging"],
+    "check_lovelace": ["Notes on the engine"],
 }
 ADD_AUTHOR = """
 INSERT INTO users (username, email, password_hash) VALUES (:name, :email, 'x')
@@ -33,37 +32,42 @@ ADD_POST = """
 INSERT INTO posts (title, content, user_id, date_posted)
 SELECT :title, 'checked', id, now() FROM users WHERE username = :name
 """
-EXPECTED = """
-SELECT p.title FROM posts p JOIN users u ON u.id = p.user_id WHERE u.username = :author
-"""
+EXPECTED = "SELECT title FROM posts WHERE strpos(lower(title), lower(:term)) > 0"
+TERMS = ["postgres", "COMPILERS", "bug", "engine", "no such words"]
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:
     sql = str(answer)
-    if not re.search(r":author\b", sql):
-        return hint("use a bound parameter named :author for the user name.")
-    if re.search(r"""['"](ada|linus|grace)['"]""", sql, re.I):
-        return hint("the name must come from the parameter, not be written into the SQL.")
+    if not re.search(r":term\b", sql):
+        return hint("use a bound parameter named :term for the search term.")
+    if re.search(r"\{|%s|%\(", sql):
+        return hint(
+            "no string formatting: the term goes in only as :term, and the SQL adds the "
+            "wildcards around it."
+        )
     with rolled_back(ch) as conn:
         for name, titles in AUTHORS.items():
             conn.execute(text(ADD_AUTHOR), {"name": name, "email": f"{name}@example.com"})
             for title in titles:
                 conn.execute(text(ADD_POST), {"name": name, "title": title})
-        for author in ["ada", *AUTHORS]:
-            expected = sorted(conn.execute(text(EXPECTED), {"author": author}).scalars())
+        for term in TERMS:
+            expected = sorted(conn.execute(text(EXPECTED), {"term": term}).scalars())
             try:
                 with conn.begin_nested():
-                    rows = conn.execute(text(sql), {"author": author}).all()
+                    rows = conn.execute(text(sql), {"term": term}).all()
             except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
                 return refused(err)
             got = sorted(str(row[0]) for row in rows)
             if got != expected:
                 return hint(
-                    f"for the author {author!r} it returned {len(got)} row(s), expected "
-                    f"{len(expected)}: the rows must depend on :author (join posts to users on "
-                    "user_id and compare the user name)."
+                    f"for the term {term!r} it returned {len(got)} title(s), expected "
+                    f"{len(expected)}. The term is what a user typed, without wildcards: "
+                    "the SQL must find it anywhere in the title, in any case."
                 )
-    return correct(f"right titles for {len(AUTHORS) + 1} authors, one with no posts at all.")
+    return correct(
+        f"right titles for {len(TERMS)} terms, one that matches nothing. "
+        "'%' || :term || '%' keeps the term a value: the SQL text never changes."
+    )
 
 
 PASSWORD = "p@ss/w%rd"
@@ -191,6 +195,16 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
         ).fetchone()[0]
         if writes:
             return hint(f"{who} may {', '.join(writes)} posts: grant SELECT only.")
+        others = conn.execute(
+            "SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_class "
+            "WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p', 'v', 'm') "
+            "AND relname <> 'posts' AND has_any_column_privilege(oid, 'SELECT')"
+        ).fetchone()[0]
+        if others:
+            return hint(
+                f"{who} may also read {others} (users holds password hashes): grant SELECT "
+                "on posts alone, not on every table of the schema."
+            )
         try:  # the proof: a write from this connection is refused
             conn.execute(
                 "INSERT INTO posts (title, content, user_id, date_posted) "
@@ -210,7 +224,7 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
 
 
 EXERCISES = {
-    1: Exercise(ex1, start="Write the query as a string with :author where the name goes."),
+    1: Exercise(ex1, start="Write the query as a string with :term where the search term goes."),
     2: Exercise(ex2, start="Write the URL as a string."),
     3: Exercise(
         ex3,

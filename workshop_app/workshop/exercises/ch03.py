@@ -1,6 +1,5 @@
 """Chapter 03: Alembic and the empty first migration."""
 
-import configparser
 import os
 from pathlib import Path
 from unittest import mock
@@ -121,47 +120,41 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
-    assert ch is not None
-    engine = ch.engine("prod", admin=True)
+    """How many tables `fresh` has after `alembic upgrade head`, now that 0001 creates them: it
+    recorded the empty 0001 earlier, so the upgrade runs nothing."""
+    assert ch is not None, "this check needs the chapter: check(..., ch)"
+    engine = ch.engine("fresh", admin=True)
     try:
         with engine.connect() as conn:
-            exists = conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
-            versions = (
+            tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
+            recorded = (
                 list(conn.scalars(text("SELECT version_num FROM alembic_version")))
-                if exists
+                if conn.scalar(text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))
                 else []
             )
     finally:
         engine.dispose()
-    if not exists:
+    given = str(answer).strip()
+    if not given.isdigit():
+        return hint("answer with a number: the tables fresh has, besides alembic_version.")
+    if not recorded:
         return hint(
-            "prod has no alembic_version table yet, so it is at no revision at all: "
-            "do exercise 1 first, then ask the database again."
+            "fresh records no revision: run the chapter's cells from the top (the empty 0001 "
+            "ran there), then alembic upgrade head against fresh, and ask it again."
         )
-    if not versions:
-        return hint("prod's alembic_version is empty: it records no revision. Do exercise 1.")
-    if str(answer).strip() in versions:
-        return correct(f"the prod database is at {versions[0]}, and still has its posts.")
-    return hint(
-        "ask the database: SELECT version_num FROM alembic_version (or alembic current "
-        "with DATABASE_URL pointing at prod)."
+    if int(given) != len(tables):
+        return hint(
+            f"not what fresh has now. Run `alembic upgrade head` with DATABASE_URL pointing at "
+            f'fresh, then ask it from a new connection (ch.tables("fresh")). It records '
+            f"{', '.join(recorded)} in alembic_version: which revisions does upgrade then run?"
+        )
+    if tables:
+        return correct(f"fresh has {len(tables)} tables now (you rebuilt its history).")
+    return correct(
+        "none: fresh records 0001 as applied, so upgrade runs nothing, whatever 0001 now "
+        "contains. Only `alembic stamp base` (or a new database) and an upgrade repair it: "
+        "an empty migration also poisons every database it ran on."
     )
-
-
-def ex3(answer: object, ch: Chapter | None) -> Result:
-    if not callable(answer):
-        return hint("give a function that takes the URL and returns the text to store.")
-    url = "postgresql+psycopg://blog_user:p%40ss%25word@localhost:5432/blog"
-    parser = configparser.ConfigParser()  # what alembic.ini's Config uses
-    parser.add_section("alembic")
-    try:
-        parser.set("alembic", "sqlalchemy.url", answer(url))
-        back = parser.get("alembic", "sqlalchemy.url")
-    except (ValueError, configparser.Error) as err:
-        return hint(f"configparser still objects: {err.__class__.__name__}.")
-    if back != url:
-        return hint(f"it comes back as {back!r}, not the URL you stored.")
-    return correct("every % doubled: configparser gives the URL back unchanged.")
 
 
 EXERCISES = {
@@ -171,6 +164,5 @@ EXERCISES = {
         "terminal (DATABASE_URL pointing at prod), then run this cell again.",
         hands_on=True,
     ),
-    2: Exercise(ex2, start="Ask the prod database which revision it is at."),
-    3: Exercise(ex3, start="Write a function: lambda url: ..."),
+    2: Exercise(ex2, start="Upgrade fresh, then count its tables besides alembic_version."),
 }

@@ -213,6 +213,12 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
         return hint("users has no image_file column any more: only its default should change.")
     if now[0] != "YES":
         return hint("image_file became NOT NULL: users may still have no picture (NULL).")
+    if default is not None and default.split("::")[0].startswith("'''"):
+        return hint(
+            f"image_file's server default is {default}: the quotes became part of the value. "
+            'Write server_default="default.jpg" (SQLAlchemy adds the SQL quotes), generate '
+            "a new migration and upgrade."
+        )
     if default is None or default.split("::")[0] != "'default.jpg'":
         return hint(f"image_file's server default is {default}, not 'default.jpg'.")
     with rolled_back(ch) as conn:
