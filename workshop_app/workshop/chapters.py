@@ -13,7 +13,7 @@ from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, text
 
-from workshop_app.workshop.kit import Chapter, forget, write_env, write_private
+from workshop_app.workshop.kit import Chapter, app_modules_kept, forget, write_env, write_private
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.state import Start
 from workshop_app.workshop.story import main_source, write_alembic, write_blog
@@ -56,7 +56,7 @@ def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = Tru
     engine = create_engine(url, poolclass=NullPool)
     env = {"DATABASE_URL": url.render_as_string(hide_password=False)}  # env.py imports the app
     try:
-        with mock.patch.dict(os.environ, env), engine.connect() as conn:
+        with mock.patch.dict(os.environ, env), app_modules_kept(), engine.connect() as conn:
             cfg = Config(str(ROOT / "alembic.ini"))
             cfg.attributes.update(connection=conn, configure_logger=False)
             command.upgrade(cfg, revision)

@@ -179,6 +179,28 @@ def write_private(path: Path, text: str) -> None:
     path.chmod(0o600)  # also when it existed before
 
 
+@contextlib.contextmanager
+def app_modules_kept() -> Iterator[None]:
+    """Run something that imports the blog app (the course's env.py does, with whatever
+    DATABASE_URL it finds) and leave this process's app modules as they were: modules
+    imported before come back, modules imported inside are forgotten."""
+
+    def app_modules() -> dict[str, object]:
+        return {
+            name: module
+            for name, module in sys.modules.items()
+            if name.startswith("workshop_app.") and not name.startswith("workshop_app.workshop")
+        }
+
+    before = app_modules()
+    try:
+        yield
+    finally:
+        for name in app_modules():
+            del sys.modules[name]
+        sys.modules.update(before)
+
+
 def forget(package: str) -> None:
     """Drop an imported package so the next import reads its files again."""
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
@@ -307,7 +329,7 @@ def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "he
     short = f"ch{ch.number}_reference"
     reference = create_engine(ch.backend.url(ch.backend.create_database(short)), poolclass=NullPool)
     try:
-        with reference.connect() as conn:
+        with app_modules_kept(), reference.connect() as conn:
             cfg = Config(str(ROOT / "alembic.ini"))
             cfg.attributes.update(connection=conn, configure_logger=False)
             command.upgrade(cfg, revision)

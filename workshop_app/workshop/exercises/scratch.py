@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from workshop_app.workshop.kit import Chapter, forget
+from workshop_app.workshop.kit import Chapter
 
 
 @contextmanager
@@ -24,11 +24,7 @@ def scratch_database(ch: Chapter, *, revision: str | None = "head") -> Iterator[
     name = ch.backend.create_database(short, owner=ch.role)
     try:
         if revision is not None:
-            try:
-                migrate(ch, revision, name)
-            finally:
-                for module in ("main", "database", "config", "models"):  # imported with its URL
-                    forget(f"workshop_app.{module}")
+            migrate(ch, revision, name)
         yield name
     finally:
         ch.backend.drop_database(short)
