@@ -295,7 +295,7 @@ def app_that_tests_its_migrations(ch: Chapter) -> None:
 STARTS: dict[str, Start] = {
     "00": Start(postgres=False),
     "01": Start(postgres=False, files=sqlite_app),
-    "02": Start(create=False, roles=("reporter",), files=fresh_server_blog),
+    "02": Start(create=False, by_hand=("blog_empty", "reporter"), files=fresh_server_blog),
     "03": Start(
         databases=("blog", "fresh"),
         special_password=True,

@@ -31,7 +31,7 @@ class Start:
     databases: tuple[str, ...] = ("blog",)
     create: bool = True  # False: the lesson creates its role and database itself
     special_password: bool = False  # one that must be URL-encoded (chapter 03's trap)
-    roles: tuple[str, ...] = ()  # roles the lesson creates by hand (cleanup knows their names)
+    by_hand: tuple[str, ...] = ()  # databases and roles the lesson creates itself (unmarked)
     files: Callable[[Chapter], None] = lambda ch: None  # the sandbox's files
     data: Callable[[Chapter], None] = lambda ch: None  # the databases' content
 
@@ -59,7 +59,7 @@ def course_names(backend: Backend, number: str | None = None) -> list[str]:
     for n, start in STARTS.items():
         if start.postgres and number in (None, n):
             names += [backend.name(f"ch{n}_{short}") for short in start.databases]
-            names += [backend.name(f"ch{n}_{role}") for role in ("blog_user", *start.roles)]
+            names += [backend.name(f"ch{n}_{name}") for name in ("blog_user", *start.by_hand)]
     return names
 
 
