@@ -28,11 +28,13 @@ WRONG: dict[int, list[object]] = {
         "noon",
     ],
     2: [
-        "created_at",  # the session's zone (New York)
-        "created_at AT TIME ZONE 'UTC'",  # not UTC wall times
+        "created_at",  # the session's wall time (New York)
+        "created_at AT TIME ZONE 'UTC'",  # UTC wall times, as the chapter's own downgrade
+        "created_at::timestamp",  # the session's wall time again
         "created_at AT TIME ZONE '+01:00'",  # POSIX sign: +01:00 is west of Greenwich
-        "created_at - interval '1 hour'",  # a fixed offset: wrong in summer
-        "(created_at - interval '1 hour') AT TIME ZONE 'UTC'",  # a fixed offset: wrong in summer
+        "created_at AT TIME ZONE 'Europe/London'",  # another zone
+        "(created_at + interval '1 hour') AT TIME ZONE 'UTC'",  # a fixed offset: wrong in summer
+        "created_at AT TIME ZONE 'Europe/Paris' AT TIME ZONE 'UTC'",  # back to timestamptz
         "NULL",
         "now()",
     ],
@@ -161,11 +163,18 @@ def test_hands_on_a_conversion_by_hand_leaves_the_history_behind(start: Chapter)
     assert ok is False and "alembic_version still says 0002" in message
 
 
-def test_hands_on_the_plain_migration_in_a_utc_session_is_right_but_not_robust(
-    start: Chapter,
-) -> None:
-    """Run from a UTC session the plain migration gives the right result: the check, which
-    sees only the result, accepts it (the exercise asks for a migration that pins the zone)."""
+def test_hands_on_deleted_using_run_in_a_utc_session_is_refused(start: Chapter) -> None:
+    """The plain migration run from a UTC session leaves staging right, but the check runs the
+    migration itself from a New York session on a scratch copy: the shortcut is refused."""
     write_0003(start)
     alembic(start, "upgrade", "head", zone="UTC")
-    assert verdict(start)[0] is True
+    ok, message = verdict(start)
+    assert ok is False and "staging is right" in message and "New York" in message
+    assert "session's time zone" in message
+
+
+def test_hands_on_using_run_in_a_utc_session_still_rewrites_on_the_copy(start: Chapter) -> None:
+    write_0003(start, USING)
+    alembic(start, "upgrade", "head", zone="UTC")
+    ok, message = verdict(start)
+    assert ok is False and "rewritten" in message

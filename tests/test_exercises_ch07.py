@@ -13,14 +13,19 @@ from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 WRONG: dict[int, list[object]] = {
-    1: ["alembic current", "alembic upgrade head", "alembic heads"],
-    2: [{"0003", "0004"}, {"0004"}, "0004, 0005"],
+    1: ["a", "c", "d", "C)", "alembic check", "0005", "e"],
+    2: ["0004", "0005", "0003", ("0004", "0005"), {"0004", "0005"}, "head", "0007", 6],
 }
 
 
 @pytest.mark.parametrize(("number", "answer"), cases(WRONG))
 def test_wrong_answers_get_a_hint(number: int, answer: object, blog_0001: Chapter) -> None:
     assert_refused("07", number, answer, blog_0001)
+
+
+def test_a_second_child_of_both_branches_is_explained_as_a_second_head() -> None:
+    result = outcome("07", 2, ("0005", "0004"))
+    assert result.ok is False and "second head" in result.message
 
 
 @pytest.mark.parametrize("number", sorted(WRONG))
@@ -104,6 +109,15 @@ def test_hands_on_a_build_that_cannot_be_rerun_is_flagged(start: Chapter) -> Non
     deploy(start)
     ok, message = verdict(start)
     assert ok is False and "INVALID" in message
+
+
+def test_hands_on_the_migration_deployed_without_the_model_change_fails_alembic_check(
+    start: Chapter,
+) -> None:
+    write_0007(start, solutions.UPGRADE)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "alembic check" in message and "ix_posts_date_posted" in message
 
 
 def test_hands_on_a_right_migration_not_deployed_says_so(start: Chapter) -> None:

@@ -12,14 +12,18 @@ from workshop_app.workshop.kit import Chapter
 #    datetime(2026, 1, 15, 9, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
 EXERCISE_1 = datetime(2026, 1, 15, 14, 30, tzinfo=UTC)
 
-# 2. The USING expression for a legacy `timestamp` column created_at that holds Paris wall
-#    times: name the zone (its offset is +01:00 in winter, +02:00 in summer), so the result
-#    does not depend on the session's time zone.
+# 2. The downgrade's USING expression for created_at (Paris wall times, upgraded with
+#    `created_at AT TIME ZONE 'Europe/Paris'`): on a timestamptz, AT TIME ZONE gives the wall
+#    time in that zone, so the same expression takes the instants back to Paris wall times, in
+#    any session (name the zone: +01:00 in winter, +02:00 in summer).
 EXERCISE_2 = "created_at AT TIME ZONE 'Europe/Paris'"
 
 # 3. Migration 0003 without USING: it pins the session's time zone to UTC (the zone the wall
 #    times were written in) for its own transaction, so the plain type change is right whatever
 #    PGTZ the developer has, and metadata only (PostgreSQL 12+). The downgrade does the same.
+#    SET LOCAL lasts until the transaction ends, and by default `alembic upgrade` runs every
+#    pending revision in one transaction: the revisions after 0003 in the same run also see
+#    UTC (harmless here; a later revision that relies on the session's zone would not be).
 MIGRATION_0003 = '''"""date_posted as timestamptz
 
 The legacy timestamp column holds UTC wall times. Converted in a UTC session: each wall time is
@@ -44,7 +48,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """UTC wall times become instants; SET LOCAL lasts until the migration commits."""
+    """UTC wall times become instants; SET LOCAL lasts until the run's transaction ends."""
     op.execute("SET LOCAL TIME ZONE 'UTC'")
     op.alter_column(
         "posts",

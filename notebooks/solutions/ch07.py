@@ -7,16 +7,22 @@ from pathlib import Path
 
 from workshop_app.workshop.kit import Chapter
 
-# 1. The CI guard that fails when the models changed and no migration was written.
-EXERCISE_1 = "alembic check"
+# 1. Sibling revisions (same parent, joined by a merge) run in an order Alembic does not
+#    promise: only parents before children. So 0004 and 0005 must not depend on each other.
+EXERCISE_1 = "b"
 
-# 2. The two heads that `alembic merge heads` joined (the two branches' revisions).
-EXERCISE_2 = {"0004", "0005"}
+# 2. The merge 0006 is the one head and comes after both branches: a child of 0004 or 0005, or
+#    a second child of both, would be a second head.
+EXERCISE_2 = "0006"
 
 # 3. A migration that builds the index CONCURRENTLY (outside the migration's transaction, in an
-#    autocommit block), robust to a rerun after a failed build; then deployed to prod.
+#    autocommit block, without env.py's statement_timeout), robust to a rerun after a failed
+#    build; the model declares the index (index=True: same name), so `alembic check` passes;
+#    then deployed to prod.
 UPGRADE = '''    """Index posts by date, without blocking writes."""
     with op.get_context().autocommit_block():
+        # A statement_timeout set for the session (env.py) would cancel a long build.
+        op.execute("SET statement_timeout = 0")
         # A failed CONCURRENTLY build leaves an INVALID index of this name: drop it first.
         op.drop_index(
             "ix_posts_date_posted", table_name="posts", postgresql_concurrently=True, if_exists=True
@@ -43,6 +49,10 @@ def alembic(ch: Chapter, *args: str, **env: str) -> None:
 
 
 def exercise_3(ch: Chapter) -> None:
+    models = ch.sandbox / "blog" / "models.py"
+    models.write_text(models.read_text().replace(
+        "DateTime(timezone=True), default=lambda: datetime.now(UTC)\n",
+        "DateTime(timezone=True), default=lambda: datetime.now(UTC), index=True\n"))  # fmt: skip
     alembic(ch, "revision", "--rev-id", "0007", "-m", "index posts by date")
     path = ch.sandbox / "alembic" / "versions" / "0007_index_posts_by_date.py"
     source = path.read_text()

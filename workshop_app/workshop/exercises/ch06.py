@@ -1,6 +1,10 @@
 """Chapter 06: timezones."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -13,6 +17,7 @@ from workshop_app.workshop.exercises.common import (
     rolled_back,
     waiting,
 )
+from workshop_app.workshop.exercises.scratch import last_line, scratch_database
 from workshop_app.workshop.kit import Chapter
 
 
@@ -36,32 +41,31 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
-    """Convert a legacy column of Paris wall times in a New York session; the instants must
-    survive, in winter and in summer."""
+    """The downgrade of a column of Paris wall times: in a New York session, timestamptz back
+    to the Paris wall times, in winter and in summer."""
     with rolled_back(ch) as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
         conn.exec_driver_sql(
-            "CREATE TEMP TABLE legacy (id int, created_at timestamp) ON COMMIT DROP;"
-            "INSERT INTO legacy VALUES (1, '2026-01-05 09:00'), (2, '2026-07-01 12:00')"
+            "CREATE TEMP TABLE legacy (id int, created_at timestamptz) ON COMMIT DROP;"
+            "INSERT INTO legacy VALUES (1, '2026-01-05 08:00+00'), (2, '2026-07-01 10:00+00')"
         )
         try:
             conn.exec_driver_sql(
-                f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamptz USING {answer}"
+                f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamp USING {answer}"
             )
         except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
             return refused(err)
         values = dict(conn.execute(text("SELECT id, created_at FROM legacy")).all())
-    expected = {
-        1: datetime(2026, 1, 5, 8, 0, tzinfo=UTC),
-        2: datetime(2026, 7, 1, 10, 0, tzinfo=UTC),
-    }
-    for id_, season, wall in ((1, "winter", "09:00"), (2, "summer", "12:00")):
+    expected = {1: datetime(2026, 1, 5, 9, 0), 2: datetime(2026, 7, 1, 12, 0)}
+    for id_, season, utc in ((1, "winter", "08:00"), (2, "summer", "10:00")):
         if values.get(id_) != expected[id_]:
-            got = f"{values[id_].astimezone(UTC):%H:%M} UTC" if values.get(id_) else "empty"
-            return hint(f"the {season} post, {wall} in Paris, came out as {got}, not "
-                        f"{expected[id_]:%H:%M} UTC: say in which zone the wall times were "
-                        "written, by its name (a fixed offset ignores summer time).")  # fmt: skip
-    return correct("each wall time read as Paris time, summer and winter, in any session.")
+            got = f"the wall time {values[id_]:%H:%M}" if values.get(id_) else "empty"
+            return hint(f"the {season} post, {utc} UTC, came back as {got}, not the Paris "
+                        f"wall time {expected[id_]:%H:%M}: a timestamptz becomes the wall "
+                        "time of which zone? Name it (a fixed offset ignores summer "
+                        "time).")  # fmt: skip
+    return correct("each instant back to its Paris wall time, summer and winter, in any "
+                   "session: AT TIME ZONE works both ways.")  # fmt: skip
 
 
 # The story's posts (chapters.SEED_SQL), as instants.
@@ -85,6 +89,57 @@ def heads(ch: Chapter) -> set[str]:
     from alembic.script import ScriptDirectory
 
     return set(ScriptDirectory.from_config(Config(str(ch.sandbox / "alembic.ini"))).get_heads())
+
+
+def in_new_york(ch: Chapter) -> str:
+    """Run the sandbox's migrations on a scratch copy of staging as the chapter started (the
+    course's 0002, date_posted a legacy timestamp of UTC wall times) from a New York session:
+    upgrade, then downgrade. What went wrong, or "" when nothing did."""
+    with scratch_database(ch, revision="head") as name:
+        engine = ch.engine(name, admin=True)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+                conn.execute(text("ALTER TABLE posts ALTER COLUMN date_posted TYPE timestamp"))
+            url = ch.url(name).render_as_string(hide_password=False)
+            for step in (("upgrade", "head"), ("downgrade", "0002")):
+                run = new_york_alembic(ch, url, *step)
+                if run.returncode != 0:
+                    return f"`alembic {' '.join(step)}` failed: {last_line(run)}"
+                with engine.connect() as conn:
+                    found = {k: conn.scalar(text(sql)) for k, sql in STAGING_SQL.items()}
+                    rows = dict(conn.execute(text("SELECT id, date_posted FROM posts")).all())
+                if step[0] == "upgrade":
+                    for id_, instant in SEED.items():
+                        if rows.get(id_) != instant:
+                            return (f"post {id_}, written at {instant:%H:%M} UTC, reads "
+                                    f"{rows[id_].astimezone(UTC):%H:%M} UTC after the upgrade: "
+                                    "the wall times were read in the session's time zone. "
+                                    "Make the migration itself say which zone they are "
+                                    "in.")  # fmt: skip
+                    what = "upgrade"
+                else:
+                    for id_, instant in SEED.items():
+                        if rows.get(id_) != instant.replace(tzinfo=None):
+                            return (f"after the downgrade post {id_} reads {rows[id_]}, not "
+                                    f"its UTC wall time {instant:%Y-%m-%d %H:%M}.")  # fmt: skip
+                    what = "downgrade"
+                if found["rewritten"]:
+                    return f"the {what} rewrote posts."
+        finally:
+            engine.dispose()
+    return ""
+
+
+def new_york_alembic(ch: Chapter, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`alembic ARGS` in the sandbox, as a developer whose libpq session is in New York."""
+    env = os.environ | {
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "PGTZ": "America/New_York",
+        "DATABASE_URL": url,
+    }
+    return subprocess.run([str(Path(sys.executable).parent / "alembic"), *args], cwd=ch.sandbox,
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
 def ex3(answer: object, ch: Chapter | None) -> Result:
@@ -126,13 +181,17 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
                     "pg_relation_filenode): a USING clause always rewrites. Which conversion "
                     "above was metadata only, and how can the migration make sure of it, "
                     "whatever PGTZ says?")  # fmt: skip
-    return correct(f"timestamptz, every instant kept, staging at {version}, and posts kept its "
-                   "file: the conversion was metadata only.")  # fmt: skip
+    problem = in_new_york(ch)
+    if problem:
+        return hint(f"staging is right, but your migration, run on a scratch copy of staging from "
+                    f"a New York session (PGTZ=America/New_York): {problem}")  # fmt: skip
+    return correct(f"timestamptz, every instant kept, staging at {version}, and posts kept "
+                   "its file: metadata only, from a New York session too.")  # fmt: skip
 
 
 EXERCISES = {
     1: Exercise(ex1, start="Give a datetime with tzinfo, or ISO text."),
-    2: Exercise(ex2, start="Write the USING expression as a string."),
+    2: Exercise(ex2, start="Write the downgrade's USING expression as a string."),
     3: Exercise(
         ex3,
         start="Edit alembic/versions/0003_date_posted_as_timestamptz.py, then upgrade staging.",

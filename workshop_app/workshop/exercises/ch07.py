@@ -14,26 +14,37 @@ from workshop_app.workshop.exercises.common import Exercise, Result, correct, hi
 from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
+CHOICES = {
+    "a": "the ids are names, not an order: Alembic orders revisions by their parents, and "
+    "0004 did not run first above.",
+    "c": "the merge only says that 0006 comes after both; it does not order its parents.",
+    "d": "Alembic does not look at when a file was written, only at each revision's parents.",
+}
+
 
 def ex1(answer: object, ch: Chapter | None) -> Result:
-    if " ".join(str(answer).split()) == "alembic check":
-        return correct("it exits non-zero when the models need a migration nobody wrote.")
-    return hint("one alembic command compares models and migrations without writing anything.")
+    given = str(answer).strip().strip(".)").lower()
+    if given == "b":
+        return correct("0004 and 0005 are siblings: each must stand on its own, in any order.")
+    if given in CHOICES:
+        return hint(CHOICES[given])
+    return hint("answer with one letter: a, b, c or d.")
 
 
 def ex2(answer: object, ch: Chapter | None) -> Result:
-    assert ch is not None
-    merges = [p for p in (ch.sandbox / "alembic" / "versions").glob("*.py")
-              if "down_revision" in p.read_text() and "merge" in p.name]  # fmt: skip
-    if not merges:
-        return hint("run the merge section first.")
-    text_ = merges[0].read_text()
-    parents = set(re.findall(r"down_revision[^=]*= \(([^)]*)\)", text_)[0].replace('"', "")
-                  .replace("'", "").replace(" ", "").split(",")) - {""}  # fmt: skip
-    given = {str(a).strip() for a in answer} if isinstance(answer, list | tuple | set) else set()
-    if given == parents:
-        return correct(f"the merge revision has two parents: {', '.join(sorted(parents))}.")
-    return hint("give the two revision ids `alembic heads` listed, as a set of strings.")
+    given = answer if isinstance(answer, tuple | list | set) else (answer,)
+    revisions = tuple(str(r).strip() for r in given)
+    if revisions == ("0006",):
+        return correct("the merge is the one head, and it comes after both branches.")
+    if set(revisions) == {"0004", "0005"}:
+        return hint("the merge already has those two parents: a second child of both would be a "
+                    "second head, and the history would need another merge.")  # fmt: skip
+    if set(revisions) & {"0004", "0005", "0003"}:
+        return hint("a revision that is not the head gets a second child: two heads again, "
+                    "and the one you skipped may not have run before yours.")  # fmt: skip
+    if "head" in revisions or "heads" in revisions:
+        return hint("down_revision names revision ids; which id is the head now?")
+    return hint("give the revision id (a string) that comes after both branches.")
 
 
 # ----- 3, hands-on: an index on posts.date_posted, built without blocking writes, on prod
@@ -51,7 +62,8 @@ FINDINGS = {
     "require-concurrent-index-creation": "a plain CREATE INDEX blocks every write to posts for "
     "the whole build: build it CONCURRENTLY.",
     "ban-concurrent-index-creation-in-transaction": "CREATE INDEX CONCURRENTLY cannot run "
-    "inside a transaction, and Alembic runs migrations in one: see autocommit_block() above.",
+    "inside a transaction, and `alembic upgrade` runs its revisions in one: see "
+    "autocommit_block() above.",
     "prefer-robust-stmts": "if the build fails half way, a rerun must still work: the chapter's "
     "migration drops a leftover (INVALID) index first and creates it IF NOT EXISTS.",
 }
@@ -100,6 +112,20 @@ def squawk_findings(ch: Chapter, rev: Any) -> tuple[list[str], str]:
     return [rule for rule in FINDINGS if rule in lint.stdout], sql.stdout
 
 
+def alembic_check(ch: Chapter) -> str:
+    """`alembic check` against prod (at head): empty when models and migrations agree."""
+    env = os.environ | {
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        "DATABASE_URL": ch.url("prod").render_as_string(hide_password=False),
+    }
+    run = subprocess.run([venv_command("alembic"), "check"], cwd=ch.sandbox, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    if run.returncode == 0:
+        return ""
+    lines = (run.stderr.strip() or run.stdout.strip()).splitlines() or ["(no output)"]
+    return lines[-1].strip()
+
+
 def ex3(answer: object, ch: Chapter | None) -> Result:
     assert ch is not None, "this check needs the chapter: check(..., ch=ch)"
     engine = ch.engine("prod", admin=True)  # a new connection: what is committed
@@ -135,13 +161,20 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
     heads = set(script.get_heads())
     if version not in heads:
         return hint(f"prod is at {version}, not at the head ({', '.join(sorted(heads))}).")
+    drift = alembic_check(ch)
+    if drift:
+        return hint(f"prod has the index, but `alembic check` on prod fails: {drift[:300]}. "
+                    "The models must declare what the migrations build (the index on "
+                    "Post.date_posted, with the same name), or the next autogenerate drops "
+                    "it and CI fails.")  # fmt: skip
     return correct(f"prod is at {version} and its index {indexes[0].name} on date_posted is "
-                   "valid, built CONCURRENTLY by a migration that squawk passes.")  # fmt: skip
+                   "valid, built CONCURRENTLY by a migration that squawk passes, and "
+                   "`alembic check` finds the models in step.")  # fmt: skip
 
 
 EXERCISES = {
-    1: Exercise(ex1, start="Write the command as you would type it."),
-    2: Exercise(ex2, start="Give the two revision ids as a set of strings."),
+    1: Exercise(ex1, start="Answer with one letter."),
+    2: Exercise(ex2, start="Give a revision id, or a tuple of them."),
     3: Exercise(
         ex3, start="Write the migration (alembic revision), then deploy it to prod.", hands_on=True
     ),  # fmt: skip
