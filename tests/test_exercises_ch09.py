@@ -13,18 +13,19 @@ from workshop_app.workshop.exercises import outcome, solution, solutions, solve
 from workshop_app.workshop.kit import Chapter
 
 WRONG: dict[int, list[object]] = {
-    # A is the naive placement: the lock's statement begins a transaction before configure(),
-    # Alembic never commits, and the upgrade is lost. B loses its lock at the first commit of
-    # transaction_per_migration. D locks after the work is done.
+    # A lets the skipping replica serve before the other finished migrating. C's xact lock
+    # goes with the commit that 0005's autocommit_block() makes, so the other migrator runs
+    # 0005 too. D's keys differ per replica: nobody waits. B (a session lock on a connection of
+    # its own) is the one that does both.
     1: [
         {"A"},
-        {"A", "C"},
-        {"B"},
+        {"A", "B"},
+        {"C"},
         {"B", "C"},
         {"D"},
-        {"C", "D"},
+        {"B", "D"},
         {"A", "B", "C", "D"},
-        "A",
+        "C",
         set(),
         {"E"},
     ],  # fmt: skip
@@ -38,7 +39,7 @@ def test_wrong_answers_get_a_hint(number: int, answer: object) -> None:
 
 def test_the_answer_passes() -> None:
     assert outcome("09", 1, solution("09", 1)).ok
-    assert outcome("09", 1, ["c"]).ok
+    assert outcome("09", 1, ["b"]).ok
 
 
 @pytest.fixture

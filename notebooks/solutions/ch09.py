@@ -8,9 +8,9 @@ from pathlib import Path
 
 from workshop_app.workshop.kit import Chapter
 
-# A session lock, committed before configure(): it holds across every revision's commit
-# (transaction_per_migration) and Alembic begins and commits its own transactions.
-EXERCISE_1 = {"C"}
+# A session lock on a connection of its own: it holds whatever the migration connection commits
+# (0005's autocommit_block included), and Alembic's transactions are untouched.
+EXERCISE_1 = {"B"}
 
 EXPAND_AVATAR_URL = '''"""expand: users.avatar_url next to users.image_file
 

@@ -23,24 +23,24 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
         return hint('give letters from A to D, as a set of strings, e.g. {"A"}.')
     if "A" in letters:
         return hint(
-            "A's statement begins a transaction before configure(): Alembic then "
-            "never commits, and the upgrade is rolled back when the connection closes."
+            "A's replica that skips the migration goes on to start its app at once, while "
+            "the other one may still be migrating: new code on the old schema."
         )
     if "D" in letters:
         return hint(
-            "D takes the lock after the migrations ran: two migrators still run them "
-            "at the same time."
+            "advisory locks exclude each other only on the same key: with one key per "
+            "replica, no replica ever waits for another."
         )
-    if "B" in letters:
+    if "C" in letters:
         return hint(
-            "with transaction_per_migration, which transaction holds an xact lock, and "
-            "how long? Look at when each revision commits."
+            "what does 0005's autocommit_block() do to Alembic's transaction first, and "
+            "what happens to a transaction-level lock then? Which revision does the other "
+            "migrator find in alembic_version?"
         )
-    if letters == {"C"}:
+    if letters == {"B"}:
         return correct(
-            "a session lock, taken and committed before configure(): it holds "
-            "across every revision's commit, and Alembic begins (and commits) its "
-            "own transactions."
+            "a session lock on a connection of its own holds until it is unlocked, whatever "
+            "the migration connection commits, and Alembic's own transactions are untouched."
         )
     return hint("one of the four does both.")
 
