@@ -29,7 +29,8 @@ def slug(name: str) -> str:
 
 
 def test_the_learner_defaults_to_a_safe_slug_of_the_given_name() -> None:
-    assert slug("ber") == "ber" and slug("alice") == "alice" and slug("Root") == "root"
+    assert slug("ber") == "ber" and slug("alice") == "alice"
+    assert re.fullmatch(r"root_[0-9a-f]{6}", slug("Root"))  # not the same learner as "root"
     assert re.fullmatch(r"ana_maria_lopez_[0-9a-f]{6}", slug("Ana María-López"))
     assert re.fullmatch(r"uber_[0-9a-f]{6}", slug("Über"))
     assert re.fullmatch(r"learner_[0-9a-f]{6}", slug("!!!"))
@@ -42,6 +43,9 @@ def test_different_names_never_share_a_prefix() -> None:
         "Über",
         "ber",
         "uber",
+        "Anne",
+        "anne",
+        slug("Über"),  # a name that looks like another's hashed slug
         "李雷",
         "王芳",
         "--",

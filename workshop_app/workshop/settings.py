@@ -46,13 +46,14 @@ def learner_slug(name: str) -> str:
     """A readable slug, distinct for distinct names: `ber` → `ber`, `Über` → `uber_<hash>`.
 
     Lowercase ASCII letters and digits joined by single `_` (never `__`, never a trailing `_`,
-    so `ws_<slug>__` ends unambiguously). Whenever the slug is not the name itself lowercased
-    (accents stripped, other characters replaced, cut short), 6 hex digits of the name's
-    sha256 follow, so different names never share a prefix.
+    so `ws_<slug>__` ends unambiguously). Whenever the slug is not the name itself (upper
+    case lowered, accents stripped, other characters replaced, cut short), 6 hex digits of the
+    name's sha256 follow; a name that itself ends like that gets them too, so a kept name never
+    equals a hashed one and different names never share a prefix.
     """
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
-    if slug == name.lower() and len(slug) <= SLUG_MAX:
+    if slug == name and len(slug) <= SLUG_MAX and not re.search(r"_[0-9a-f]{6}$", slug):
         return slug
     digest = hashlib.sha256(name.encode()).hexdigest()[:6]
     return f"{slug[: SLUG_MAX - 7].rstrip('_') or 'learner'}_{digest}"
