@@ -94,7 +94,7 @@ def test_step_up_down_and_up_again(engine: Engine) -> None:
     for rev in [*reversed(revisions[:-1]), None]:
         run(engine, "downgrade", "-1")
         assert current_revision(engine) == rev
-    assert schema(engine) == {"alembic_version": schema(engine)["alembic_version"]}
+    assert set(schema(engine)) == {"alembic_version"}  # every table but Alembic's own is gone
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM alembic_version")) == 0
     run(engine, "upgrade", "head")
