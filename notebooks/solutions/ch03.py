@@ -1,10 +1,6 @@
 """Solutions for chapter 03. Try the exercises first: the notebook's check gives hints."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 
 
@@ -15,11 +11,7 @@ from workshop_app.workshop.kit import Chapter
 #        DATABASE_URL="<prod's URL>" alembic stamp head
 def exercise_1(ch: Chapter) -> None:
     prod_url = ch.url("prod").render_as_string(hide_password=False)
-    bin_dir = str(Path(sys.executable).parent)
-    env = os.environ | {"DATABASE_URL": prod_url,
-                        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}  # fmt: skip
-    subprocess.run(["alembic", "stamp", "head"], cwd=ch.sandbox, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    run_alembic(ch.sandbox, "stamp", "head", database_url=prod_url).check_returncode()
 
 
 # 2. fresh recorded the empty 0001 earlier in the chapter. `alembic upgrade head` runs only the

@@ -1,11 +1,8 @@
 """Solutions for chapter 06. Try the exercises first: the notebook's check gives hints."""
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 
 # 1. 2026-01-15 09:30 at -05:00, as an aware datetime in UTC (utcoffset() zero): 14:30 UTC.
@@ -77,8 +74,7 @@ def exercise_3(ch: Chapter) -> None:
     path = ch.sandbox / "alembic" / "versions" / "0003_date_posted_as_timestamptz.py"
     path.write_text(MIGRATION_0003)
     staging = ch.url("staging").render_as_string(hide_password=False)
-    bin_dir = str(Path(sys.executable).parent)
-    env = os.environ | {"PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-                        "PGTZ": "America/New_York", "DATABASE_URL": staging}  # fmt: skip
-    subprocess.run(["alembic", "upgrade", "head"], cwd=ch.sandbox, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    new_york = {"PGTZ": "America/New_York"}
+    run_alembic(
+        ch.sandbox, "upgrade", "head", database_url=staging, env=new_york
+    ).check_returncode()

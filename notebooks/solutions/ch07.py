@@ -1,10 +1,6 @@
 """Solutions for chapter 07. Try the exercises first: the notebook's check gives hints."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 
 # 1. Sibling revisions (same parent, joined by a merge) run in an order Alembic does not
@@ -43,9 +39,7 @@ DOWNGRADE = '''    """Drop the index, without blocking writes."""
 
 def alembic(ch: Chapter, *args: str, **env: str) -> None:
     """Run alembic as a learner's terminal in the sandbox does."""
-    path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-    subprocess.run(["alembic", *args], cwd=ch.sandbox, env=os.environ | {"PATH": path} | env,
-                   check=True, capture_output=True)  # fmt: skip
+    run_alembic(ch.sandbox, *args, env=env).check_returncode()
 
 
 def exercise_3(ch: Chapter) -> None:

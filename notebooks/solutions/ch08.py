@@ -3,21 +3,17 @@
 Both exercises are hands-on: these functions do what a learner does, in the chapter's sandbox,
 with the real `alembic` command."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 
 
 def alembic(ch: Chapter, *args: str) -> str:
     """Run `alembic ...` in the sandbox, as a learner's terminal there would (the app reads
     its URL from ./.env, so no DATABASE_URL of the workshop's own)."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    run = subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    run = run_alembic(ch.sandbox, *args)
+    run.check_returncode()
     return run.stdout + run.stderr
 
 

@@ -1,11 +1,8 @@
 """Solutions for chapter 09. Try the exercises first: the notebook's check gives hints."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 
 # A session lock on a connection of its own: it holds whatever the migration connection commits
@@ -62,10 +59,8 @@ def downgrade() -> None:
 
 def alembic(ch: Chapter, *args: str) -> str:
     """Run the `alembic` command in the sandbox, as a learner's terminal does."""
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
-    env.pop("DATABASE_URL", None)  # the sandbox's .env says which database
-    done = subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    done = run_alembic(ch.sandbox, *args)  # the sandbox's .env says which database
+    done.check_returncode()
     return done.stdout
 
 

@@ -1,10 +1,7 @@
 """Chapter 06: timezones."""
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -17,7 +14,7 @@ from workshop_app.workshop.exercises.common import (
     rolled_back,
     waiting,
 )
-from workshop_app.workshop.exercises.scratch import last_line, scratch_database
+from workshop_app.workshop.exercises.scratch import last_line, run_alembic, scratch_database
 from workshop_app.workshop.kit import Chapter
 
 
@@ -133,13 +130,7 @@ def in_new_york(ch: Chapter) -> str:
 
 def new_york_alembic(ch: Chapter, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`alembic ARGS` in the sandbox, as a developer whose libpq session is in New York."""
-    env = os.environ | {
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        "PGTZ": "America/New_York",
-        "DATABASE_URL": url,
-    }
-    return subprocess.run([str(Path(sys.executable).parent / "alembic"), *args], cwd=ch.sandbox,
-                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    return run_alembic(ch.sandbox, *args, database_url=url, env={"PGTZ": "America/New_York"})
 
 
 def ex3(answer: object, ch: Chapter | None) -> Result:

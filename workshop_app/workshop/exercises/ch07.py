@@ -1,6 +1,5 @@
 """Chapter 07: the production workflow."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
+from workshop_app.workshop.exercises.scratch import run_alembic
 from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
@@ -94,16 +94,10 @@ def learners_revision(ch: Chapter) -> tuple[Any, Any] | None:
 
 def squawk_findings(ch: Chapter, rev: Any) -> tuple[list[str], str]:
     """Run the real commands: the revision's offline SQL, linted by squawk."""
-    env = os.environ | {
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        "DATABASE_URL": ch.url("prod").render_as_string(hide_password=False),
-    }
+    prod = ch.url("prod").render_as_string(hide_password=False)
     parents = rev.down_revision
     parent = parents[0] if isinstance(parents, tuple) else parents
-    sql = subprocess.run(
-        [venv_command("alembic"), "upgrade", f"{parent}:{rev.revision}", "--sql"],
-        cwd=ch.sandbox, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    sql = run_alembic(ch.sandbox, "upgrade", f"{parent}:{rev.revision}", "--sql", database_url=prod)
     if sql.returncode != 0:
         lines = (sql.stderr.strip() or sql.stdout.strip()).splitlines() or ["(no output)"]
         return [], lines[-1]
@@ -114,12 +108,8 @@ def squawk_findings(ch: Chapter, rev: Any) -> tuple[list[str], str]:
 
 def alembic_check(ch: Chapter) -> str:
     """`alembic check` against prod (at head): empty when models and migrations agree."""
-    env = os.environ | {
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        "DATABASE_URL": ch.url("prod").render_as_string(hide_password=False),
-    }
-    run = subprocess.run([venv_command("alembic"), "check"], cwd=ch.sandbox, env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    prod = ch.url("prod").render_as_string(hide_password=False)
+    run = run_alembic(ch.sandbox, "check", database_url=prod)
     if run.returncode == 0:
         return ""
     lines = (run.stderr.strip() or run.stdout.strip()).splitlines() or ["(no output)"]

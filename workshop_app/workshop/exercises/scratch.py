@@ -11,6 +11,8 @@ from pathlib import Path
 
 from workshop_app.workshop.kit import Chapter
 
+BIN = Path(sys.executable).parent  # this environment's commands: alembic, squawk
+
 
 @contextmanager
 def scratch_database(ch: Chapter, *, revision: str | None = "head") -> Iterator[str]:
@@ -31,17 +33,23 @@ def scratch_database(ch: Chapter, *, revision: str | None = "head") -> Iterator[
 
 
 def run_alembic(
-    cwd: Path, *args: str, database_url: str | None = None, timeout: float = 60
+    cwd: Path,
+    *args: str,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """`alembic ARGS` in `cwd` with this environment's alembic; DATABASE_URL if given."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    """`alembic ARGS` in `cwd` with this environment's alembic, as a learner's terminal there
+    runs it: the app reads its URL from ./.env unless `database_url` is given (the workshop's
+    own DATABASE_URL, which names its server, never leaks in); `env` adds variables (PGTZ)."""
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    base |= {"PYTHONHASHSEED": "0", "PATH": str(BIN) + os.pathsep + os.environ.get("PATH", "")}
     if database_url is not None:
-        env["DATABASE_URL"] = database_url
+        base["DATABASE_URL"] = database_url
     return subprocess.run(
-        [str(Path(sys.executable).parent / "alembic"), *args],
+        [str(BIN / "alembic"), *args],
         cwd=cwd,
-        env=env,
+        env=base | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
