@@ -11,7 +11,7 @@ import pytest
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.embedded import EmbeddedServer
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, learner_slug
 
 
 def workshop(
@@ -162,7 +162,7 @@ def test_reset_puts_one_chapter_back_and_leaves_the_others(
         assert result.returncode == 0, result.stderr
     assert "from templates" in result.stdout
     learner = Backend(backend.kind, backend.source, backend.admin_url,
-                      env["WORKSHOP_LEARNER"], backend.server)  # fmt: skip
+                      learner_slug(env["WORKSHOP_LEARNER"]), backend.server)  # fmt: skip
     posts = "SELECT count(*) FROM posts"
     with learner.connect(learner.name("ch03_blog")) as conn:
         conn.execute("INSERT INTO posts (title, content, user_id, date_posted) "

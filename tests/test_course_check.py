@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 
 from workshop_app.workshop.backend import Backend
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, learner_slug
 
 
 def notebook(path: Path, source: str, committed_output: str) -> Path:
@@ -60,7 +60,7 @@ def test_check_passes_a_good_notebook_and_reports_a_changed_one(tmp_path: Path) 
 
 def test_check_leaves_the_learners_open_chapters_alone(backend: Backend, tmp_path: Path) -> None:
     env = learner_env(tmp_path)
-    learner = dataclasses.replace(backend, learner=env["WORKSHOP_LEARNER"])
+    learner = dataclasses.replace(backend, learner=learner_slug(env["WORKSHOP_LEARNER"]))
     try:
         for chapter in ("01", "04"):  # the learner has these open in JupyterLab
             reset = subprocess.run(
