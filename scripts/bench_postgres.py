@@ -13,10 +13,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import print_table, timed
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.embedded import ROOT_BASE, EmbeddedServer, is_root
@@ -29,12 +29,6 @@ TARGETS = {
     "create + drop db (first)": 0.3,
     "create + drop db (warm)": 0.3,
 }
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def run(repeat: int) -> dict[str, list[float]]:
@@ -80,11 +74,10 @@ def main() -> None:
         print("timing a fresh setup (clone + make .venv/.installed) ...", file=sys.stderr)
         seconds = fresh_setup()
         rows.append(("fresh setup (venv + install)", seconds, seconds, None))
-    print(f"| {'step':30} | median s | max s | target s |")
-    print(f"|{'-' * 32}|----------|-------|----------|")
-    for name, median, worst, target in rows:
-        goal = f"{target:8.1f}" if target else "       -"
-        print(f"| {name:30} | {median:8.3f} | {worst:5.2f} | {goal} |")
+    print_table(
+        ("step", "median s", "max s", "target s"),
+        [(name, median, worst, target or "-") for name, median, worst, target in rows],
+    )
 
 
 if __name__ == "__main__":

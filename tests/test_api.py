@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from conftest import alembic_config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, NullPool, inspect, text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from workshop_app.workshop.alembic_runner import course_config as alembic_config
 from workshop_app.workshop.backend import Backend
 
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
-from conftest import connect
+from helpers import connect
 
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.settings import WorkshopSettings

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import Lab, api
+from helpers import Lab, api
 from nbval.plugin import coalesce_streams, get_sanitize_patterns
 
 from workshop_app.workshop.backend import Backend

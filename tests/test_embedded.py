@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
-from conftest import connect
+from helpers import connect
 
 from workshop_app.workshop.embedded import SYSTEM_USER, EmbeddedServer, is_root
 from workshop_app.workshop.settings import ROOT

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from exercise_support import assert_refused, cases
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.chapters import sqlite_app
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.story import models_source
 
 WRONG: dict[int, list[object]] = {

@@ -8,8 +8,8 @@ from exercise_support import assert_refused, cases, chapter_at_start
 from psycopg import sql
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 
 WRONG: dict[int, list[object]] = {
     1: [

@@ -12,8 +12,8 @@ from exercise_support import assert_refused, chapter_at_start
 from sqlalchemy import text
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.story import write_alembic
 
 # Exercise 2's answers are tested against the chapter's own databases (below).

@@ -8,8 +8,8 @@ import pytest
 from exercise_support import chapter_at_start
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solutions, solve
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.story import write_alembic, write_blog
 
 SOLUTIONS = solutions("04")

@@ -7,8 +7,8 @@ import pytest
 from exercise_support import assert_refused, cases, chapter_at_start
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 
 ESCAPES = [
     "BEGIN; ALTER TABLE posts ADD COLUMN views integer NOT NULL DEFAULT 0; COMMIT;",

@@ -12,8 +12,8 @@ import pytest
 from exercise_support import assert_refused, cases, chapter_at_start
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 
 NEW_YORK = timezone(timedelta(hours=-5))
 

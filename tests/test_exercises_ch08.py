@@ -11,9 +11,9 @@ import pytest
 from exercise_support import chapter_at_start
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solutions, solve
-from workshop_app.workshop.kit import Chapter
-from workshop_app.workshop.state import reset
+from workshop_app.workshop.reset import reset
 
 sol = solutions("08")
 

@@ -9,8 +9,8 @@ from exercise_support import assert_refused, cases, chapter_at_start
 from sqlalchemy import text
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solutions, solve
-from workshop_app.workshop.kit import Chapter
 
 WRONG: dict[int, list[object]] = {
     # A lets the skipping replica serve before the other finished migrating. C's xact lock

@@ -11,8 +11,8 @@ import pytest
 from exercise_support import assert_refused, chapter_at_start
 
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solve
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "10-testing-migrations.ipynb"

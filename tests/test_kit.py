@@ -5,13 +5,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from conftest import alembic_config
 from exercise_support import chapter_at_start
 from sqlalchemy import Engine, text
 
+from workshop_app.workshop.alembic_runner import course_config as alembic_config
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.compare import compare_with_reference
 from workshop_app.workshop.exercises import outcome
-from workshop_app.workshop.kit import Chapter, compare_with_reference
 
 
 def test_compare_with_reference_tells_a_difference(

@@ -6,7 +6,7 @@ import json
 import urllib.request
 import uuid
 
-from conftest import Lab, api
+from helpers import Lab, api
 from tornado.websocket import websocket_connect
 
 from workshop_app.workshop.backend import Backend

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from conftest import alembic_config
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from workshop_app.workshop.alembic_runner import course_config as alembic_config
 from workshop_app.workshop.backend import Backend
-from workshop_app.workshop.kit import schema_of as schema
+from workshop_app.workshop.compare import schema_of as schema
 from workshop_app.workshop.settings import ROOT
 
 EXPECTED_SQL = Path(__file__).parent / "expected" / "upgrade_head.sql"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import AdminServer, connect
+from helpers import AdminServer, connect
 from sqlalchemy import create_engine
 from test_cli import workshop
 
@@ -145,7 +145,7 @@ def test_a_role_made_by_hand_can_own_a_database_on_16(pg18_password: AdminServer
             admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'x'")
             admin.execute(f"CREATE DATABASE {database} OWNER {role}")
     finally:
-        from workshop_app.workshop.state import course_names
+        from workshop_app.workshop.chapters import course_names
 
         backend.cleanup(course_names(backend))
     assert as_superuser(pg18_password, env).owned(course_names(backend)) == ([], [])

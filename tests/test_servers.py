@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from workshop_app.workshop import servers
-from workshop_app.workshop.state import reset
+from workshop_app.workshop.reset import reset
 
 APP = """
 from fastapi import FastAPI, HTTPException

@@ -4,7 +4,7 @@ import shutil
 import sqlite3
 from contextlib import closing
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 # 1. Next release: a new model Comment (table comments), and Post.title grows to String(200).
 #    At the next start on the existing blog.db, create_all creates comments (it is missing)

@@ -2,7 +2,7 @@
 
 from psycopg import sql
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 # 1. The titles that contain a search term, in any case. The wildcards are glued to the
 #    parameter in SQL, so the value stays the term as typed and never becomes SQL text.

@@ -1,7 +1,7 @@
 """Solutions for chapter 03. Try the exercises first: the notebook's check gives hints."""
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 
 
 # 1. prod already has the schema of revision 0001 (create_all made it) and posts to keep.

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 
 def alembic(ch: Chapter, *args: str) -> None:

@@ -1,6 +1,6 @@
 """Solutions for chapter 05. Try the exercises first: the notebook's check gives hints."""
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 # 1. A constant default fills the existing rows from the catalog (PostgreSQL 11+): no rewrite.
 EXERCISE_1 = "ALTER TABLE posts ADD COLUMN views integer NOT NULL DEFAULT 0"

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 
 # 1. 2026-01-15 09:30 at -05:00, as an aware datetime in UTC (utcoffset() zero): 14:30 UTC.
 #    datetime(2026, 1, 15, 9, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)

@@ -1,7 +1,7 @@
 """Solutions for chapter 07. Try the exercises first: the notebook's check gives hints."""
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 
 # 1. Sibling revisions (same parent, joined by a merge) run in an order Alembic does not
 #    promise: only parents before children. So 0004 and 0005 must not depend on each other.

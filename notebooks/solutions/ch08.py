@@ -5,8 +5,8 @@ with the real `alembic` command."""
 
 from pathlib import Path
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 
 
 def alembic(ch: Chapter, *args: str) -> str:

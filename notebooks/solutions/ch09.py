@@ -2,8 +2,8 @@
 
 import re
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 
 # A session lock on a connection of its own: it holds whatever the migration connection commits
 # (0005's autocommit_block included), and Alembic's transactions are untouched.

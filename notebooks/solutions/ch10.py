@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 SINGLE_HEAD = '''def test_single_head(alembic_config: Config) -> None:
     """Exercise 1: fail when the history has more than one head."""

@@ -1,22 +1,44 @@
-"""Where the story stands when each chapter begins (used by kit.setup)."""
+"""Where the story stands when each chapter begins: its files, databases and rows (STARTS)."""
 
 import io
 import json
 import os
+import secrets
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import chdir, contextmanager, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, text
 
-from workshop_app.workshop.kit import Chapter, app_modules_kept, forget, write_env, write_private
+from workshop_app.workshop.alembic_runner import upgrade
+from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.kernel import forget
+from workshop_app.workshop.sandbox import write_env, write_private
 from workshop_app.workshop.settings import ROOT
-from workshop_app.workshop.state import Start
 from workshop_app.workshop.story import main_source, write_alembic, write_blog
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where the story stands when a chapter begins."""
+
+    postgres: bool = True
+    databases: tuple[str, ...] = ("blog",)
+    create: bool = True  # False: the lesson creates its role and database itself
+    special_password: bool = False  # one that must be URL-encoded (chapter 03's trap)
+    by_hand: tuple[str, ...] = ()  # databases and roles the lesson creates itself (unmarked)
+    files: Callable[[Chapter], None] = lambda ch: None  # the sandbox's files
+    data: Callable[[Chapter], None] = lambda ch: None  # the databases' content
+
+    def password(self) -> str:
+        return secrets.token_urlsafe(12) + ("@%:/" if self.special_password else "")
+
 
 SQLITE_URL = "sqlite+aiosqlite:///./blog.db"
 
@@ -49,17 +71,10 @@ def imported_blog(ch: Chapter, database_url: str) -> Iterator[ModuleType]:
 def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = True) -> None:
     """Bring one of the chapter's databases to `revision` of the course's reviewed history,
     as the app's role, and give it the story's users and posts."""
-    from alembic import command
-    from alembic.config import Config
-
-    url = ch.url(which)
-    engine = create_engine(url, poolclass=NullPool)
-    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}  # env.py imports the app
+    engine = create_engine(ch.url(which), poolclass=NullPool)
     try:
-        with mock.patch.dict(os.environ, env), app_modules_kept(), engine.connect() as conn:
-            cfg = Config(str(ROOT / "alembic.ini"))
-            cfg.attributes.update(connection=conn, configure_logger=False)
-            command.upgrade(cfg, revision)
+        with engine.connect() as conn:
+            upgrade(conn, revision)
             if seed:
                 conn.execute(text(SEED_SQL))
             conn.commit()
@@ -320,3 +335,14 @@ STARTS: dict[str, Start] = {
         data=lambda ch: migrate(ch, "head"),
     ),
 }
+
+
+def course_names(backend: Backend, number: str | None = None) -> list[str]:
+    """Full names of the databases and roles the chapters make (all, or chapter `number`'s),
+    including those a notebook creates by hand and so carry no marker (chapter 02)."""
+    names = []
+    for n, start in STARTS.items():
+        if start.postgres and number in (None, n):
+            names += [backend.name(f"ch{n}_{short}") for short in start.databases]
+            names += [backend.name(f"ch{n}_{name}") for name in ("blog_user", *start.by_hand)]
+    return names

@@ -67,7 +67,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def db_cleanup(backend: Backend, *, yes: bool) -> int:
     """List what the course made for this learner; drop it once confirmed (or --yes)."""
-    from workshop_app.workshop.state import course_names
+    from workshop_app.workshop.chapters import course_names
 
     backend.ensure_running()
     dbs, roles = backend.owned(course_names(backend))
@@ -141,7 +141,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     import time
 
     from workshop_app.workshop.chapters import STARTS
-    from workshop_app.workshop.state import reset
+    from workshop_app.workshop.reset import reset
 
     number = args.chapter.zfill(2)
     if number not in STARTS:
@@ -218,7 +218,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     backend.ensure_running()
     print(f"PostgreSQL {backend.server_version()} is ready. Starting JupyterLab ...", flush=True)
     from workshop_app.workshop.embedded import is_root
-    from workshop_app.workshop.kit import use_this_python_first
+    from workshop_app.workshop.kernel import use_this_python_first
     from workshop_app.workshop.settings import ROOT
 
     os.chdir(ROOT)

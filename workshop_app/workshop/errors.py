@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,3 +80,30 @@ def explain_connect_error(
         f"Cannot connect to PostgreSQL at {where}: {first}",
         "run `workshop doctor` for a full check of your setup.",
     )
+
+
+# ----- errors a chapter shows on purpose, as one line
+
+QUOTED_URL = re.compile(r"'[a-z0-9+]+://[^']*'")
+
+
+@contextlib.contextmanager
+def expect_error(*kinds: type[BaseException]) -> Iterator[None]:
+    """Run a step that is meant to fail; show its error as one readable line and go on."""
+    catch: tuple[type[BaseException], ...] = kinds or (Exception,)
+    try:
+        yield
+    except catch as err:
+        print(error_line(err))
+    else:
+        raise AssertionError("this step was expected to fail, and it did not")
+
+
+def error_line(err: BaseException) -> str:
+    """`ErrorType: message`, from the driver's own error when SQLAlchemy wraps one; without
+    libpq's "connection to server at ... failed:" preamble and without URLs."""
+    err = getattr(err, "orig", None) or err
+    message = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    message = re.sub(r"^(connection failed: )?connection to server .*? failed: ", "", message)
+    message = QUOTED_URL.sub("'<DATABASE_URL>'", message)
+    return f"{type(err).__name__}: {message}"

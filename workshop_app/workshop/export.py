@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from workshop_app.workshop.settings import ROOT, chapter_notebooks
+from workshop_app.workshop.settings import ROOT, chapter_notebooks, chapter_title
 
 NOTEBOOK_LINK = re.compile(r'href="([^"#:]+)\.ipynb(#[^"]*)?"')
 
@@ -27,14 +27,12 @@ def export(out: Path) -> list[Path]:
     for notebook in pages():
         started = time.perf_counter()
         nb = nbformat.read(notebook, as_version=4)
-        html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb_title(nb)}})
+        html, _ = exporter.from_notebook_node(
+            nb, resources={"metadata": {"name": chapter_title(nb, plain=True)}}
+        )
         html = NOTEBOOK_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', html)
         page = out / f"{notebook.stem}.html"
         page.write_text(html)
         written.append(page)
         print(f"  {page.name:45} {time.perf_counter() - started:4.1f} s", flush=True)
     return written
-
-
-def nb_title(nb: nbformat.NotebookNode) -> str:
-    return nb.cells[0].source.splitlines()[0].lstrip("# ").replace("`", "")

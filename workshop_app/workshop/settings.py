@@ -17,6 +17,14 @@ def chapter_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
+def chapter_title(nb: dict, *, plain: bool = False) -> str:
+    """A chapter's title: its first cell's heading (`03 · Alembic ...`), markdown or plain."""
+    cell = nb["cells"][0]
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    title = source.splitlines()[0].removeprefix("# ").strip()
+    return title.replace("`", "") if plain else title
+
+
 class WorkshopSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
 

@@ -2,14 +2,14 @@
 
 The files are the app's own (workshop_app/config.py, database.py, models.py, and the Alembic
 project at the repository root), copied with their imports renamed, so the sandbox reads like
-the app and never drifts from it. The state before `likes` is derived from the finished models.
+the app and never drifts from it. The models before chapter 04 are the finished models
+without `Post.likes` (found by Python's parser, not by the text around it).
 """
 
-import re
+import ast
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[1]
-LIKES_BLOCK = re.compile(r"\n    # default: what the ORM sends.*?server_default=\"0\"\)\n", re.S)
 
 
 def app_source(name: str) -> str:
@@ -19,10 +19,26 @@ def app_source(name: str) -> str:
 
 def models_source(*, likes: bool) -> str:
     source = app_source("models")
-    if not likes:
-        source, found = LIKES_BLOCK.subn("\n", source)
-        assert found == 1, "the likes block of models.py moved; update story.LIKES_BLOCK"
-    return source
+    return source if likes else without_attribute(source, "Post", "likes")
+
+
+def without_attribute(source: str, cls: str, name: str) -> str:
+    """`source` without the attribute `name` of class `cls`, and the comment lines just above it."""
+    tree = ast.parse(source)
+    found = [
+        node
+        for klass in tree.body
+        if isinstance(klass, ast.ClassDef) and klass.name == cls
+        for node in klass.body
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == name
+    ]
+    if len(found) != 1:
+        raise LookupError(f"models.py has no attribute {cls}.{name}; update story.py")
+    lines = source.splitlines(keepends=True)
+    start, end = found[0].lineno - 1, found[0].end_lineno or found[0].lineno
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return "".join(lines[:start] + lines[end:])
 
 
 def write_blog(sandbox: Path, *, likes: bool) -> Path:

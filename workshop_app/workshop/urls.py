@@ -74,3 +74,8 @@ def libpq_conninfo(url: URL, **overrides: object) -> str:
     params.update({k: v for k, v in fields.items() if v is not None})
     params.update(overrides)
     return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+
+
+def libpq_url(url: URL) -> str:
+    """The URL as psycopg and psql take it: the same, without SQLAlchemy's `+psycopg`."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -18,8 +18,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import Exercise, Result
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 __all__ = ["check", "exercise", "solution", "solve"]

@@ -4,8 +4,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
-from workshop_app.workshop.kit import Chapter
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:

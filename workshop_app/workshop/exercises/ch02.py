@@ -8,6 +8,8 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.errors import error_line
 from workshop_app.workshop.exercises.common import (
     Exercise,
     Result,
@@ -17,7 +19,7 @@ from workshop_app.workshop.exercises.common import (
     rolled_back,
     waiting,
 )
-from workshop_app.workshop.kit import Chapter, error_line, libpq_url
+from workshop_app.workshop.urls import libpq_url
 
 # Posts the check adds (and rolls back) so that a query that ignores :term, compares case
 # (LIKE), or looks for the whole title cannot pass by luck.

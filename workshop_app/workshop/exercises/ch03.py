@@ -1,14 +1,13 @@
 """Chapter 03: Alembic and the empty first migration."""
 
-import os
 from pathlib import Path
-from unittest import mock
 
 from sqlalchemy import NullPool, create_engine, inspect, text
 
+from workshop_app.workshop.alembic_runner import upgrade
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.compare import schema_of
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
-from workshop_app.workshop.kit import Chapter, schema_of
-from workshop_app.workshop.settings import ROOT
 
 # The story's posts (chapters.SEED_SQL): prod must still have every one of them.
 POSTS = {"Hello, blog", "Why SQLite?", "Kernel news"}
@@ -33,19 +32,11 @@ def sandbox_head(sandbox: Path) -> tuple[str | None, str]:
 
 def initial_schema(ch: Chapter) -> dict[str, object]:
     """What the initial migration creates: the course's 0001 on a throw-away database."""
-    from alembic import command
-    from alembic.config import Config
-
     short = f"ch{ch.number}_check_0001"
-    name = ch.backend.create_database(short)
-    url = ch.backend.url(name)
-    engine = create_engine(url, poolclass=NullPool)
-    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}  # env.py imports the app
+    engine = create_engine(ch.backend.url(ch.backend.create_database(short)), poolclass=NullPool)
     try:
-        with mock.patch.dict(os.environ, env), engine.connect() as conn:
-            cfg = Config(str(ROOT / "alembic.ini"))
-            cfg.attributes.update(connection=conn, configure_logger=False)
-            command.upgrade(cfg, "0001")
+        with engine.connect() as conn:
+            upgrade(conn, "0001")
             conn.commit()
         return schema_of(engine)
     finally:

@@ -9,6 +9,7 @@ import sqlparse
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import (
     Exercise,
     Result,
@@ -18,7 +19,6 @@ from workshop_app.workshop.exercises.common import (
     waiting,
 )
 from workshop_app.workshop.exercises.scratch import last_line, run_alembic, scratch_database
-from workshop_app.workshop.kit import Chapter
 
 
 def statements(sql: str) -> list[str]:

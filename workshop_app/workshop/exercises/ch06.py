@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import (
     Exercise,
     Result,
@@ -15,7 +16,6 @@ from workshop_app.workshop.exercises.common import (
     waiting,
 )
 from workshop_app.workshop.exercises.scratch import last_line, run_alembic, scratch_database
-from workshop_app.workshop.kit import Chapter
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
 from workshop_app.workshop.exercises.scratch import run_alembic
-from workshop_app.workshop.kit import Chapter
 from workshop_app.workshop.settings import ROOT
 
 CHOICES = {

@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import text
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
-from workshop_app.workshop.kit import Chapter
 
 # The story's posts (chapters.SEED_SQL) and their text, which a rename must keep.
 STORY_CONTENT = {

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import Connection, text
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import (
     Exercise,
     Result,
@@ -13,7 +14,6 @@ from workshop_app.workshop.exercises.common import (
     rolled_back,
     waiting,
 )
-from workshop_app.workshop.kit import Chapter
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:

@@ -9,8 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
-from workshop_app.workshop.kit import Chapter
 
 TESTS = Path("tests") / "test_migrations.py"
 NODE = f"{TESTS.as_posix()}::test_single_head"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
 
 
 @dataclass(frozen=True)

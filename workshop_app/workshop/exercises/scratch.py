@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from workshop_app.workshop.kit import Chapter
+from workshop_app.workshop.chapter import Chapter
+from workshop_app.workshop.chapters import migrate
 
 BIN = Path(sys.executable).parent  # this environment's commands: alembic, squawk
 
@@ -20,8 +21,6 @@ def scratch_database(ch: Chapter, *, revision: str | None = "head") -> Iterator[
     from the course's reviewed history (up to that revision, with the story's users and posts),
     never copied from the chapter's own database: nothing a check runs there reaches the
     chapter. Yields the database's full name."""
-    from workshop_app.workshop.chapters import migrate
-
     short = f"ch{ch.number}_scratch_{uuid.uuid4().hex[:6]}"
     name = ch.backend.create_database(short, owner=ch.role)
     try:

@@ -1,0 +1,81 @@
+"""Changes a chapter makes to the process it runs in (the notebook's kernel): which commands
+`!` finds, which app modules are imported, and a watch for a reset from outside."""
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from workshop_app.workshop.chapter import Chapter
+
+
+def use_this_python_first() -> None:
+    """`!alembic` and `!workshop` in a cell run this environment's commands, activated or not."""
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def forget(package: str) -> None:
+    """Drop an imported package so the next import reads its files again."""
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+
+
+@contextlib.contextmanager
+def app_modules_kept() -> Iterator[None]:
+    """Run something that imports the blog app (the course's env.py does, with whatever
+    DATABASE_URL it finds) and leave this process's app modules as they were: modules
+    imported before come back, modules imported inside are forgotten."""
+
+    def app_modules() -> dict[str, object]:
+        return {
+            name: module
+            for name, module in sys.modules.items()
+            if name.startswith("workshop_app.") and not name.startswith("workshop_app.workshop")
+        }
+
+    before = app_modules()
+    try:
+        yield
+    finally:
+        for name in app_modules():
+            del sys.modules[name]
+        sys.modules.update(before)
+
+
+_watched: dict[str, object] = {}  # the chapter set up in this kernel: number, sandbox, fd
+
+
+def watch_for_outside_reset(ch: Chapter) -> None:
+    """Before each cell, notice that the sandbox was replaced since setup (`workshop reset` from
+    a terminal): the kernel's cwd is gone and the role has a new password."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    with contextlib.suppress(TypeError, OSError):
+        os.close(_watched.get("fd"))  # type: ignore[arg-type]
+    try:  # an open descriptor keeps the folder's inode, so a new folder never looks the same
+        fd = os.open(ch.sandbox, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # Windows cannot open a folder
+        return
+    _watched.update(number=ch.number, sandbox=ch.sandbox, fd=fd)
+    if _warn_if_reset not in ip.events.callbacks["pre_run_cell"]:
+        ip.events.register("pre_run_cell", _warn_if_reset)
+
+
+def _warn_if_reset(info: object = None) -> None:
+    if "setup(" in (getattr(info, "raw_cell", "") or ""):
+        return  # the learner is doing what the message asks
+    try:
+        same = os.path.samestat(os.fstat(_watched["fd"]), os.stat(_watched["sandbox"]))
+    except (KeyError, OSError):
+        same = "fd" not in _watched
+    if not same:
+        print(f"Chapter {_watched['number']} was reset from outside this notebook (workshop "
+              "reset). Run the chapter's first cell (setup) again.", file=sys.stderr)  # fmt: skip
