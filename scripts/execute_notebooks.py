@@ -43,7 +43,8 @@ def execute_copy(path: Path) -> float:
 
 def main(args: list[str]) -> None:
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
-    os.environ.pop("DATABASE_URL", None)  # committed outputs come from the default server
+    for name in ("WORKSHOP_DATABASE_URL", "DATABASE_URL"):  # committed outputs: default server
+        os.environ.pop(name, None)
     paths = [Path(a).resolve() for a in args] or chapter_notebooks()
     for path in paths:
         print(f"{path.name:45} {execute(path):5.1f} s", flush=True)

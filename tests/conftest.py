@@ -1,5 +1,5 @@
 """Shared fixtures. Every database test talks to the configured PostgreSQL: the embedded
-server by default, any server when DATABASE_URL is set (.ci/run runs both)."""
+server by default, any server when WORKSHOP_DATABASE_URL is set (.ci/run runs both)."""
 
 import contextlib
 import dataclasses
@@ -127,7 +127,7 @@ def least_admin(request: pytest.FixtureRequest) -> AdminServer:
 def app_database(backend: Backend) -> Iterator[str]:
     """The blog app reads DATABASE_URL when it is first imported. Import it once per test
     process, pointed at an empty database of its own, without changing this process's
-    environment (where DATABASE_URL chooses the workshop's server)."""
+    environment."""
     short = f"t_app_{uuid.uuid4().hex[:8]}"
     name = backend.create_database(short)
     url = backend.url(name).render_as_string(hide_password=False)

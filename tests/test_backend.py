@@ -146,10 +146,11 @@ def test_recreating_a_database_starts_it_empty(backend: Backend, database: str) 
 
 def test_database_url_wins_over_the_embedded_server() -> None:
     chosen = choose_backend(
-        WorkshopSettings(database_url="postgres://u:p%40ss@db.example:6543/app")
+        WorkshopSettings(workshop_database_url="postgres://u:p%40ss@db.example:6543/app")
     )
     assert chosen.kind == "url" and chosen.server is None
     assert chosen.admin_url.drivername == "postgresql+psycopg"
     assert chosen.admin_url.password == "p@ss"
     assert show(chosen.admin_url) == "postgresql+psycopg://u:***@db.example:6543/app"
-    assert choose_backend(WorkshopSettings(database_url=None)).kind == "embedded"
+    unset = WorkshopSettings(workshop_database_url=None, database_url=None)
+    assert choose_backend(unset).kind == "embedded"

@@ -13,14 +13,16 @@ from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.embedded import EmbeddedServer
 from workshop_app.workshop.settings import ROOT, learner_slug
 
+SERVER_URLS = ("WORKSHOP_DATABASE_URL", "DATABASE_URL")  # the setting, and its old spelling
+
 
 def workshop(
     *args: str, database_url: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the command as a learner would; DATABASE_URL only when given."""
-    env = env or {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    """Run the command as a learner would; WORKSHOP_DATABASE_URL only when given."""
+    env = env or {k: v for k, v in os.environ.items() if k not in SERVER_URLS}
     if database_url is not None:
-        env["DATABASE_URL"] = database_url
+        env["WORKSHOP_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "workshop_app", *args], capture_output=True, text=True, env=env,
         cwd=ROOT, timeout=120,
@@ -71,7 +73,7 @@ def test_doctor_fails_with_exit_2_and_the_fix_when_nothing_listens() -> None:
 
 
 def test_doctor_passes_on_the_configured_server(backend: Backend) -> None:
-    env_url = os.environ.get("DATABASE_URL")
+    env_url = os.environ.get("WORKSHOP_DATABASE_URL")
     result = workshop("doctor", database_url=env_url)
     assert result.returncode == 0, result.stdout + result.stderr
     for item in ("Python", "sqlalchemy", "alembic", "backend", "server reachable",
@@ -103,6 +105,18 @@ def test_a_wrong_password_and_a_missing_database(backend: Backend, database: str
             conn.execute(f'DROP ROLE "{role}"')
 
 
+def test_the_old_spelling_still_names_the_server_with_a_one_line_notice() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_URLS}
+    old = workshop("db", "url", env={**env, "DATABASE_URL": "postgresql://bob:pw@10.0.0.9/shop"})
+    assert old.returncode == 0, old.stderr
+    assert old.stdout.strip() == "postgresql+psycopg://bob:***@10.0.0.9/shop"
+    assert len(old.stderr.splitlines()) == 1 and "WORKSHOP_DATABASE_URL" in old.stderr
+    new = "postgresql://ann@10.0.0.7/x"
+    both = workshop("db", "url", env={**env, "DATABASE_URL": "postgresql://bob:pw@10.0.0.9/shop",
+                                      "WORKSHOP_DATABASE_URL": new})  # fmt: skip
+    assert both.stdout.strip() == "postgresql+psycopg://ann@10.0.0.7/x" and not both.stderr
+
+
 def test_url_masks_the_password_unless_asked() -> None:
     url = "postgresql://bob:hunter2@127.0.0.1:5432/shop"
     masked = workshop("db", "url", database_url=url)
@@ -112,14 +126,14 @@ def test_url_masks_the_password_unless_asked() -> None:
 
 
 def test_psql_runs_against_the_configured_server(backend: Backend) -> None:
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("WORKSHOP_DATABASE_URL")
     result = workshop("db", "psql", "-Atc", "SELECT 6 * 7", database_url=url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "42"
 
 
 def embedded_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_URLS}
     return {**env, "WORKSHOP_DATA_DIR": str(home), **extra}
 
 
@@ -292,7 +306,7 @@ def test_sandboxes_and_env_files_are_private(backend: Backend, tmp_path: Path) -
 
 
 def test_psql_connects_to_the_database_named_with_d(backend: Backend, database: str) -> None:
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("WORKSHOP_DATABASE_URL")
     for args in (["-d", database], [f"--dbname={database}"]):
         result = workshop("db", "psql", *args, "-Atc", "select current_database()",
                           database_url=url)  # fmt: skip

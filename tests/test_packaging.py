@@ -61,7 +61,7 @@ def test_env_example_url_matches_the_compose_service() -> None:
         for line in (ROOT / ".env.example").read_text().splitlines()
         if line and not line.startswith("#")
     )
-    url = make_url(values["DATABASE_URL"])
+    url = make_url(values["WORKSHOP_DATABASE_URL"])
     assert url.drivername == "postgresql+psycopg"
     assert (url.username, url.password, url.database) == (
         values["POSTGRES_USER"], values["POSTGRES_PASSWORD"], values["POSTGRES_DB"],

@@ -21,13 +21,13 @@ pytestmark = pytest.mark.db
 
 
 def learner_env(url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "WORKSHOP_SANDBOX_DIR": str(tmp_path),
+    return {**os.environ, "WORKSHOP_DATABASE_URL": url, "WORKSHOP_SANDBOX_DIR": str(tmp_path),
             "WORKSHOP_LEARNER": f"t_priv_{uuid.uuid4().hex[:6]}"}  # fmt: skip
 
 
 def as_superuser(server: AdminServer, env: dict[str, str], query: str = "") -> Backend:
     """The same learner seen by the server's superuser, to clean up whatever a test left."""
-    settings = WorkshopSettings(database_url=server.superuser_url + query,
+    settings = WorkshopSettings(workshop_database_url=server.superuser_url + query,
                                 workshop_learner=env["WORKSHOP_LEARNER"])  # fmt: skip
     return choose_backend(settings)
 
@@ -120,7 +120,7 @@ def test_an_unencoded_password_is_named_with_its_fix_and_never_shown(
         result = workshop("db", "status", database_url=raw)
         assert result.returncode == 2, result
         assert "Traceback" not in result.stderr and "int()" not in result.stderr
-        assert "password in DATABASE_URL needs URL-encoding" in result.stderr
+        assert "password in WORKSHOP_DATABASE_URL needs URL-encoding" in result.stderr
         assert f"postgresql+psycopg://t_special:***@{host}" in result.stderr
         assert "quote(" in result.stderr
         for piece in ("p@ss", "w/rd", "rd%"):
@@ -137,7 +137,9 @@ def test_a_role_made_by_hand_can_own_a_database_on_16(pg18_password: AdminServer
     """Chapter 02 creates its role and database with plain SQL on the admin connection."""
     env = learner_env(pg18_password.admin_url, tmp_path)
     learner = env["WORKSHOP_LEARNER"]
-    settings = WorkshopSettings(database_url=pg18_password.admin_url, workshop_learner=learner)
+    settings = WorkshopSettings(
+        workshop_database_url=pg18_password.admin_url, workshop_learner=learner
+    )
     backend = choose_backend(settings)
     role, database = backend.name("ch02_blog_user"), backend.name("ch02_blog")
     try:

@@ -1,7 +1,7 @@
 """Which PostgreSQL the course uses, and the two connections derived from that one choice.
 
-- `DATABASE_URL` (environment, then `.env`): any server. The URL's role must be able to create
-  databases, and roles for the chapters that teach them. It is the *admin* connection.
+- `WORKSHOP_DATABASE_URL` (environment, then `.env`): any server. The URL's role must be able
+  to create databases, and roles for the chapters that teach them. It is the *admin* connection.
 - otherwise the embedded server (see embedded.py); its admin is `postgres` on a private socket.
 
 From the admin connection the workshop derives, per learner, the databases and roles it creates:
@@ -193,12 +193,12 @@ ORDER BY 1
 
 
 def choose_backend(settings: WorkshopSettings | None = None) -> Backend:
-    """The backend the settings name: DATABASE_URL if set, else the embedded server."""
+    """The backend the settings name: WORKSHOP_DATABASE_URL if set, else the embedded server."""
     settings = settings or WorkshopSettings()
     learner = settings.learner()
-    if settings.database_url:
-        url = parse_database_url(settings.database_url)
-        return Backend("url", f"DATABASE_URL from {settings.database_url_source()}", url, learner)
+    if chosen := settings.server_url():
+        raw, source = chosen
+        return Backend("url", source, parse_database_url(raw, source.split()[0]), learner)
     home = default_home(ROOT, settings.workshop_data_dir)
     server = EmbeddedServer(home, settings.workshop_pg_port)
     return Backend("embedded", "embedded PostgreSQL", server.admin_url(), learner, server)

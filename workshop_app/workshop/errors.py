@@ -28,13 +28,13 @@ def explain_connect_error(
     err: psycopg.OperationalError, where: str, *, server_log: Path | None = None
 ) -> WorkshopError:
     """Turn libpq's message into one problem and one fix. `where` names the server, masked;
-    `server_log` is the embedded server's log (None: a server from DATABASE_URL)."""
+    `server_log` is the embedded server's log (None: a server from WORKSHOP_DATABASE_URL)."""
     msg = str(err).strip()
     if m := re.search(r'password authentication failed for user "([^"]+)"', msg):
         return WorkshopError(
             f'PostgreSQL at {where} rejected the password for role "{m[1]}".',
-            "correct the password in DATABASE_URL (in .env or the environment); URL-encode "
-            "special characters, e.g. @ as %40 and % as %25.",
+            "correct the password in WORKSHOP_DATABASE_URL (in .env or the environment); "
+            "URL-encode special characters, e.g. @ as %40 and % as %25.",
         )
     if "no password supplied" in msg:
         return WorkshopError(
@@ -62,7 +62,7 @@ def explain_connect_error(
         return WorkshopError(
             f"Nothing accepts connections at {where} (connection refused).",
             "start that server (docker compose up -d, or your own) and check host and port "
-            "in DATABASE_URL.",
+            "in WORKSHOP_DATABASE_URL.",
         )
     if "could not translate host name" in msg or "Name or service not known" in msg:
         return WorkshopError(

@@ -26,7 +26,8 @@ def setup(number: str) -> Chapter:
     """Put chapter `number` in its starting state and make this notebook run inside it."""
     ch, _, _ = reset(number)
     # Run like a learner's terminal in the sandbox: the app reads its URL from ./.env there,
-    # not from a DATABASE_URL that chose the workshop's server.
+    # not from a DATABASE_URL this process was started with (the old name of the workshop's
+    # WORKSHOP_DATABASE_URL, or a leftover of another project).
     os.environ.pop("DATABASE_URL", None)
     use_this_python_first()
     os.chdir(ch.sandbox)

@@ -4,6 +4,7 @@ import getpass
 import hashlib
 import os
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -29,7 +30,9 @@ class WorkshopSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
 
     # Any PostgreSQL server, as a role that may create databases (and roles). Unset: embedded.
-    database_url: str | None = None
+    # (DATABASE_URL is the blog's own URL, as in the tutorial; see server_url for the old use.)
+    workshop_database_url: str | None = None
+    database_url: str | None = None  # the old spelling of WORKSHOP_DATABASE_URL
     # Prefix for the databases and roles the workshop creates, so learners sharing a server
     # never collide. Default: the operating-system user name.
     workshop_learner: str | None = None
@@ -39,11 +42,30 @@ class WorkshopSettings(BaseSettings):
     # Also listen on 127.0.0.1:PORT (for GUI tools). Default: a local socket only.
     workshop_pg_port: int | None = None
 
-    def database_url_source(self) -> str:
-        return "environment" if os.environ.get("DATABASE_URL") else ".env"
+    def server_url(self) -> tuple[str, str] | None:
+        """The URL of the server the workshop uses and where it came from; None: embedded.
+        DATABASE_URL, which earlier versions read, still works, with a one-line notice."""
+        for name in ("WORKSHOP_DATABASE_URL", "DATABASE_URL"):
+            value = getattr(self, name.lower())
+            if value:
+                if name == "DATABASE_URL":
+                    notice_old_spelling()
+                return value, f"{name} from {'environment' if os.environ.get(name) else '.env'}"
+        return None
 
     def learner(self) -> str:
         return learner_slug(self.workshop_learner or getpass.getuser())
+
+
+_noticed: list[bool] = []
+
+
+def notice_old_spelling() -> None:
+    if not _noticed:
+        _noticed.append(True)
+        print("Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
+              "is the blog's own); rename DATABASE_URL in your .env or environment.",
+              file=sys.stderr)  # fmt: skip
 
 
 # `ws_` + slug + `__` + the longest short name (32, backend.NAME) fits PostgreSQL's 63 bytes.

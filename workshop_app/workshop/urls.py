@@ -11,20 +11,20 @@ DRIVER = "postgresql+psycopg"
 EXAMPLE = "postgresql+psycopg://USER:PASSWORD@127.0.0.1:5432/postgres"
 
 
-def parse_database_url(raw: str) -> URL:
-    """Validate a PostgreSQL URL and use psycopg 3 as its driver, whatever it named."""
-    check_password_encoded(raw.strip())
+def parse_database_url(raw: str, name: str = "WORKSHOP_DATABASE_URL") -> URL:
+    """Validate a PostgreSQL URL (the setting `name`) and use psycopg 3 as its driver."""
+    check_password_encoded(raw.strip(), name)
     try:
         url = make_url(raw.strip())
     except (ArgumentError, ValueError) as err:
         raise WorkshopError(
-            f"DATABASE_URL is not a valid URL ({err}).",
+            f"{name} is not a valid URL ({err}).",
             f"write it as {EXAMPLE}.",
         ) from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise WorkshopError(
-            f"DATABASE_URL points at {url.get_backend_name()!r}, not PostgreSQL.",
-            f"this course needs PostgreSQL: {EXAMPLE}, or remove DATABASE_URL to use the "
+            f"{name} points at {url.get_backend_name()!r}, not PostgreSQL.",
+            f"this course needs PostgreSQL: {EXAMPLE}, or remove {name} to use the "
             "embedded server.",
         )
     return url.set(drivername=DRIVER)
@@ -34,7 +34,7 @@ def parse_database_url(raw: str) -> URL:
 UNENCODED = re.compile(r"[@/?#]|%(?![0-9A-Fa-f]{2})")
 
 
-def check_password_encoded(raw: str) -> None:
+def check_password_encoded(raw: str, name: str = "WORKSHOP_DATABASE_URL") -> None:
     """Refuse a password that is not URL-encoded, naming the fix without showing it."""
     _, sep, rest = raw.partition("://")
     if not sep or "@" not in rest:
@@ -43,7 +43,7 @@ def check_password_encoded(raw: str) -> None:
     user, colon, password = userinfo.partition(":")
     if colon and UNENCODED.search(password):
         raise WorkshopError(
-            "The password in DATABASE_URL needs URL-encoding: it holds characters such as "
+            f"The password in {name} needs URL-encoding: it holds characters such as "
             "@ : / % that end a part of a URL.",
             'encode it, e.g. python -c "import urllib.parse; print(urllib.parse.quote('
             f"input('password: '), safe=''))\", and put the result in place of *** in "

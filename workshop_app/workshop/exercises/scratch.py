@@ -40,7 +40,7 @@ def run_alembic(
 ) -> subprocess.CompletedProcess[str]:
     """`alembic ARGS` in `cwd` with this environment's alembic, as a learner's terminal there
     runs it: the app reads its URL from ./.env unless `database_url` is given (the workshop's
-    own DATABASE_URL, which names its server, never leaks in); `env` adds variables (PGTZ)."""
+    process's DATABASE_URL, if any, never leaks in); `env` adds variables (PGTZ)."""
     base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     base |= {"PYTHONHASHSEED": "0", "PATH": str(BIN) + os.pathsep + os.environ.get("PATH", "")}
     if database_url is not None:
