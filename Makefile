@@ -5,16 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help lab test lint doctor lock bench clean
+HUB_PROXY := .workshop/hub-proxy
+
+.PHONY: help lab test lint doctor lock bench clean hub-proxy
 
 help:  ## this list
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 lab: $(VENV)/.installed  ## set up, start PostgreSQL, open the course in JupyterLab
 	$(BIN)/workshop lab $(LAB_ARGS)
 
 # Tests first (pytest-xdist), then every chapter through `workshop check` (nbval per notebook).
-test: $(VENV)/.installed  ## set up, run every test, then every chapter through nbval
+test: $(VENV)/.installed $(VENV)/.hub $(HUB_PROXY)/.installed  ## set up, run every test, then every chapter through nbval
 	$(BIN)/pytest -n 2 --dist loadscope tests $(TEST_ARGS)
 	$(BIN)/workshop check -j 3
 
@@ -37,6 +39,21 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq -c constraints.txt -e .
 	@touch $@
+
+# What only the JupyterHub test (tests/test_hub.py) needs: the `hub` extra in .venv, and the
+# hub's proxy from npm, pinned by tests/hub/package-lock.json, in .workshop/hub-proxy (ignored by
+# git). Without npm: a note, and that test is skipped (it fails in CI).
+$(VENV)/.hub: $(VENV)/.installed
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[hub]'
+	@touch $@
+
+hub-proxy: $(HUB_PROXY)/.installed  ## configurable-http-proxy (npm) for the JupyterHub test
+
+$(HUB_PROXY)/.installed: tests/hub/package.json tests/hub/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  mkdir -p $(HUB_PROXY) && cp tests/hub/package.json tests/hub/package-lock.json $(HUB_PROXY)/ \
+	  && npm ci --prefix $(HUB_PROXY) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "No npm here: the JupyterHub test will be skipped (it needs Node.js and npm)."; fi
 
 clean:  ## stop the embedded server, remove .venv and its data
 	-$(BIN)/workshop db stop

@@ -41,7 +41,8 @@ def test_constraints_pin_every_direct_dependency() -> None:
         if "==" in line and not line.lstrip().startswith("#")
     }
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert {split(r)[0] for r in project["dependencies"]} <= pinned
+    extras = [r for group in project.get("optional-dependencies", {}).values() for r in group]
+    assert {split(r)[0] for r in project["dependencies"] + extras} <= pinned
 
 
 def test_compose_service_is_postgres_18_local_only_with_no_default_password() -> None:
