@@ -3,15 +3,18 @@
 who log in with a password, and their single-user servers started through the hub.
 
 The spawner is JupyterHub's SimpleLocalProcessSpawner: every learner's server runs as the same
-OS user as the test, each with a home folder of its own holding its own copy of the course (as
-the instructor guide's hook makes one). That is enough to test what the course controls (each
-server's settings, prefix and databases); OS-level separation is the real deployment's spawner.
+OS user as the test, each with a home folder of its own into which the server copies the course
+the first time (the command the instructor guide gives The Littlest JupyterHub). That tests what
+the course controls (each server's settings, prefix, databases); keeping learners' files and
+processes apart is the real deployment's spawner's job (TLJH's system users, Z2JH's pods).
 """
 
 import asyncio
 import contextlib
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,11 +48,13 @@ def learner_settings(name: str, server: Backend) -> dict[str, str]:
     }
 
 
+# The learner's server command (bash -c): the guide's, with this machine's paths.
+START = ('test -d "$HOME/course" || cp -R {course} "$HOME/course"; '
+         'export PYTHONPATH="$HOME/course"; exec {singleuser} "$@"')  # fmt: skip
+
 CONFIG = """\
 # Written by tests/hub_support.py for one test run.
 import json
-import shutil
-from pathlib import Path
 
 c = get_config()  # noqa: F821
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
@@ -66,25 +71,19 @@ c.Authenticator.allowed_users = set(SETTINGS)
 
 c.JupyterHub.spawner_class = "simple"  # same OS user, a home folder per learner
 c.SimpleLocalProcessSpawner.home_dir_template = "{homes}/{{username}}"
-c.Spawner.cmd = [{singleuser!r}]
+# As the instructor guide has it: the learner's server copies the course into their home the
+# first time, and imports the course from there.
+c.Spawner.cmd = {cmd!r}
 c.Spawner.args = {args!r}
-c.Spawner.notebook_dir = "{homes}/{{username}}/course/notebooks"
+c.Spawner.notebook_dir = "~/course/notebooks"
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {{"JUPYTER_PLATFORM_DIRS": "1", "{mark}": {run!r}}}
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
-COURSE = Path({course!r})
 
 
-def pre_spawn_hook(spawner):
-    # Each learner's own copy of the course (their notebooks, their sandbox), imported first.
-    course = Path(spawner.home_dir) / "course"
-    if not course.exists():
-        shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".workshop", ".env", "sandbox", "__pycache__", "*.egg-info",
-            ".pytest_cache", ".ruff_cache", "node_modules"))
-    spawner.environment = {{**spawner.environment, **SETTINGS[spawner.user.name],
-                           "PYTHONPATH": str(course)}}
+def pre_spawn_hook(spawner):  # the learner's settings (hub_support.learner_settings)
+    spawner.environment = {{**spawner.environment, **SETTINGS[spawner.user.name]}}
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
@@ -132,13 +131,18 @@ def start_hub(folder: Path, settings: dict[str, dict[str, str]]) -> Hub:
     password = uuid.uuid4().hex  # SharedPasswordAuthenticator wants at least 8 characters
     (folder / "state").mkdir(parents=True)
     (folder / "homes").mkdir()
+    course = folder / "course"  # a clean copy of the checkout, as an instructor's clone is
+    shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".workshop", ".env", "sandbox", "__pycache__", "*.egg-info",
+        ".pytest_cache", ".ruff_cache", "node_modules", "build"))  # fmt: skip
     args = ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
     bin_dir = Path(sys.executable).parent
     config = CONFIG.format(
         port=port, hub_port=hub_port, api_port=api_port, proxy=str(PROXY), mark=MARK, run=run,
         state=folder / "state", password=password, settings=json.dumps(settings),
-        homes=folder / "homes", singleuser=str(bin_dir / "jupyterhub-singleuser"), args=args,
-        course=str(ROOT),
+        homes=folder / "homes", cmd=["bash", "-c", START.format(
+            course=shlex.quote(str(course)),
+            singleuser=shlex.quote(str(bin_dir / "jupyterhub-singleuser"))), "course"], args=args,
     )  # fmt: skip
     (folder / "jupyterhub_config.py").write_text(config)
     env = {**os.environ, MARK: run, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
