@@ -28,6 +28,7 @@ from hub_support import (
     stop_hub,
     token_for,
 )
+from sqlalchemy.engine import make_url
 
 from workshop_app.workshop.backend import Backend
 
@@ -100,6 +101,25 @@ def probe(hub: Hub, name: str, kernel: str) -> dict:
     return json.loads(bytes.fromhex(line.removeprefix("PROBE ")))
 
 
+REACH = """
+import psycopg
+from workshop_app.workshop.backend import current
+from workshop_app.workshop.urls import libpq_conninfo
+try:
+    psycopg.connect(libpq_conninfo(current().url({db!r}))).close()
+    print("REACHED", True)
+except psycopg.OperationalError:
+    print("REACHED", False)
+"""
+
+
+def reaches(hub: Hub, name: str, kernel: str, database: str) -> bool:
+    """Whether the learner's kernel, with its settings, can connect to `database`."""
+    (run,) = asyncio.run(execute(hub, name, kernel, [REACH.format(db=database)]))
+    assert run.status == "ok" and "REACHED" in run.output, run.output
+    return "REACHED True" in run.output
+
+
 def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -135,6 +155,17 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
             mine = {db for db in every if db.startswith(f"ws_{name}__")}
             assert set(p["owned"]) == mine, (name, p["owned"], mine)
         assert every == set().union(*(set(p["owned"]) for p in probes.values()))
+
+        # With a login of each learner's own (the room's), no learner's kernel can open another
+        # learner's database. With today's shared admin URL every kernel can (what the room fixes).
+        own_logins = all(
+            make_url(s["WORKSHOP_DATABASE_URL"]).username != backend.admin_url.username
+            for s in settings.values()
+        )
+        for i, name in enumerate(names):
+            theirs = probes[names[i - 1]]["owned"][0]  # the previous learner's
+            reached = reaches(hub, name, runs[i]["kernel"], theirs)
+            assert reached is not own_logins, f"{name}: reached {theirs}: {reached}"
     finally:
         try:
             if hub is not None:
