@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def browser(tmp_path: Path):  # noqa: ANN201 - selenium's WebDriver
+def browser(tmp_path: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -56,7 +56,7 @@ def browser(tmp_path: Path):  # noqa: ANN201 - selenium's WebDriver
     driver.quit()
 
 
-def open_notebook(browser, lab: Lab, name: str):  # noqa: ANN001, ANN201 - selenium objects
+def open_notebook(browser, lab: Lab, name: str):
     """Open a notebook of the lab's root folder, alone (?reset: no tabs restored); wait for its
     kernel. Returns a WebDriverWait."""
     from selenium.webdriver.common.by import By
@@ -69,7 +69,7 @@ def open_notebook(browser, lab: Lab, name: str):  # noqa: ANN001, ANN201 - selen
     return wait
 
 
-def click_menu(wait, *labels: str) -> None:  # noqa: ANN001 - WebDriverWait
+def click_menu(wait, *labels: str) -> None:
     from selenium.webdriver.common.by import By
 
     for label in labels:
@@ -82,7 +82,7 @@ def click_menu(wait, *labels: str) -> None:  # noqa: ANN001 - WebDriverWait
 def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
     backend: Backend,
     jupyterlab: Lab,
-    browser,  # noqa: ANN001
+    browser,
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -137,7 +137,7 @@ def comparable(path: Path) -> list[list[object]]:
             for cell in cells if "NBVAL_IGNORE_OUTPUT" not in cell.source]  # fmt: skip
 
 
-def save(browser, lab: Lab, wait, name: str) -> None:  # noqa: ANN001
+def save(browser, lab: Lab, wait, name: str) -> None:
     """JupyterLab's own File > Save Notebook; then its kernel is shut down."""
     saved = lab.root / name
     before = saved.stat().st_mtime_ns
@@ -154,7 +154,7 @@ def save(browser, lab: Lab, wait, name: str) -> None:  # noqa: ANN001
 def test_chapters_saved_by_jupyterlab_still_pass_the_check(
     backend: Backend,
     jupyterlab: Lab,
-    browser,  # noqa: ANN001
+    browser,
 ) -> None:
     """JupyterLab keeps the \\r\\n of `!` commands' output in a notebook it opens, but writes
     what a cell prints as it runs with \\n. A chapter a learner ran and saved must still pass:

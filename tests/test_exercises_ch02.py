@@ -51,7 +51,7 @@ def test_the_solution_passes(number: int, blog_0001: Chapter) -> None:
 
 
 @pytest.fixture
-def chapter_02(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def chapter_02(backend: Backend, tmp_path: Path):
     """Chapter 02 as its body leaves it: the role and database it creates, the tables
     create_all made, .env with the app's URL."""
     with chapter_at_start("02", backend, tmp_path) as ch:

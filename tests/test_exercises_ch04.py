@@ -17,7 +17,7 @@ LIKES = '    likes: Mapped[int] = mapped_column(Integer, default=0, server_defau
 
 
 @pytest.fixture
-def ch(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def ch(backend: Backend, tmp_path: Path):
     """Chapter 04 as its exercises find it: the model with likes, revision 0002 written and
     applied, compare_server_default turned on in env.py."""
     with chapter_at_start("04", backend, tmp_path) as chapter:
