@@ -87,8 +87,11 @@ def test_a_downgrade_that_keeps_the_column_gets_a_hint(ch: Chapter) -> None:
 def test_a_server_default_that_autogenerate_did_not_see_gets_a_hint(ch: Chapter) -> None:
     env = ch.sandbox / "alembic" / "env.py"
     SOLUTIONS.edit(env, "        compare_server_default=True,\n", "")
-    SOLUTIONS.edit(ch.sandbox / "blog" / "models.py", "mapped_column(String(200), default=None)",
-                   'mapped_column(String(200), server_default="default.jpg")')  # fmt: skip
+    SOLUTIONS.edit(
+        ch.sandbox / "blog" / "models.py",
+        "mapped_column(String(200), default=None)",
+        'mapped_column(String(200), server_default="default.jpg")',
+    )
     with pytest.raises(subprocess.CalledProcessError):  # the guard refuses the empty migration
         generate(ch)
     ok, message = verdict(2, ch)
@@ -96,8 +99,11 @@ def test_a_server_default_that_autogenerate_did_not_see_gets_a_hint(ch: Chapter)
 
 
 def test_the_wrong_default_gets_a_hint(ch: Chapter) -> None:
-    SOLUTIONS.edit(ch.sandbox / "blog" / "models.py", "mapped_column(String(200), default=None)",
-                   'mapped_column(String(200), server_default="default.png")')  # fmt: skip
+    SOLUTIONS.edit(
+        ch.sandbox / "blog" / "models.py",
+        "mapped_column(String(200), default=None)",
+        'mapped_column(String(200), server_default="default.png")',
+    )
     generate(ch)
     SOLUTIONS.alembic(ch, "upgrade", "head")
     ok, message = verdict(2, ch)

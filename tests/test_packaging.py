@@ -64,8 +64,10 @@ def test_env_example_url_matches_the_compose_service() -> None:
     url = make_url(values["WORKSHOP_DATABASE_URL"])
     assert url.drivername == "postgresql+psycopg"
     assert (url.username, url.password, url.database) == (
-        values["POSTGRES_USER"], values["POSTGRES_PASSWORD"], values["POSTGRES_DB"],
-    )  # fmt: skip
+        values["POSTGRES_USER"],
+        values["POSTGRES_PASSWORD"],
+        values["POSTGRES_DB"],
+    )
     assert (url.host, url.port) == ("127.0.0.1", int(values["POSTGRES_PORT"]))
     ignored = subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=ROOT).returncode
     assert ignored == 0, ".env must be ignored by git"

@@ -109,15 +109,19 @@ class Backend:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
             conn.execute(query)
-            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(self.marker)))  # fmt: skip
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(self.marker)
+                )
+            )
         return name
 
     def drop_database(self, short: str) -> None:
         name = self.name(short)
         with self.connect() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))  # fmt: skip
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def create_role(self, short: str, password: str | None = None) -> tuple[str, str]:
         """The learner's login role `short` with a password (generated unless given)."""
@@ -136,8 +140,9 @@ class Backend:
         with self.connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
             verb = sql.SQL("ALTER" if exists else "CREATE")
-            conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-                verb, role, sql.Literal(password)))  # fmt: skip
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
+            )
             conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(self.marker)))
             superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
             if not conn.execute(superuser).fetchone()[0]:
@@ -146,8 +151,9 @@ class Backend:
                     grant += sql.SQL(" WITH INHERIT TRUE, SET TRUE")
                 conn.execute(grant)
             if timezone:
-                conn.execute(sql.SQL("ALTER ROLE {} SET timezone TO {}").format(
-                    role, sql.Literal(timezone)))  # fmt: skip
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET timezone TO {}").format(role, sql.Literal(timezone))
+                )
         return name
 
     def drop_role(self, short: str) -> None:
@@ -177,8 +183,9 @@ class Backend:
     def drop(self, dbs: list[str], roles: list[str]) -> None:
         with self.connect() as conn:
             for db in dbs:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(db)))  # fmt: skip
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db))
+                )
             for role in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 

@@ -66,11 +66,13 @@ def check_server(backend: Backend) -> Iterator[Check]:
         yield Check(item, True, f"{name} owned by {role}, created and dropped")
     except Exception as err:
         yield Check(
-            item, False, str(err).splitlines()[0],
+            item,
+            False,
+            str(err).splitlines()[0],
             "the role in WORKSHOP_DATABASE_URL needs LOGIN CREATEDB CREATEROLE (ALTER ROLE ... "
             "CREATEDB CREATEROLE; see docs/instructor-guide.md), or remove WORKSHOP_DATABASE_URL "
             "to use the embedded server.",
-        )  # fmt: skip
+        )
 
 
 def check_kernel() -> Check:
@@ -85,10 +87,12 @@ def check_kernel() -> Check:
     if exe in ("python", "python3") or Path(exe).resolve() == Path(sys.executable).resolve():
         return Check("Jupyter kernel", True, "python3 (this environment)")
     return Check(
-        "Jupyter kernel", False, f"python3 runs {exe}, another environment",
+        "Jupyter kernel",
+        False,
+        f"python3 runs {exe}, another environment",
         f"remove that kernel (jupyter kernelspec remove python3) or start JupyterLab with "
         f"`make lab`, which uses {sys.executable}.",
-    )  # fmt: skip
+    )
 
 
 def run_checks(backend: Backend | None = None) -> list[Check]:

@@ -63,9 +63,11 @@ _noticed: list[bool] = []
 def notice_old_spelling() -> None:
     if not _noticed:
         _noticed.append(True)
-        print("Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
-              "is the blog's own); rename DATABASE_URL in your .env or environment.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
+            "is the blog's own); rename DATABASE_URL in your .env or environment.",
+            file=sys.stderr,
+        )
 
 
 # `ws_` + slug + `__` + the longest short name (32, backend.NAME) fits PostgreSQL's 63 bytes.
