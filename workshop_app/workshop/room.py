@@ -180,8 +180,8 @@ def create_login(conn: psycopg.Connection, seat: Seat) -> None:
 def add(backend: Backend, names: list[str], folder: Path, host: str | None) -> list[str]:
     """Give every named learner a login; keep the existing ones and their passwords. Returns
     one line per learner for people (passwords masked)."""
-    backend.ensure_running()
     base = learners_url(backend, host)
+    backend.ensure_running()
     seats = read_seats(folder)
     lines = []
     with backend.connect() as conn:
