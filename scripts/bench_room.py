@@ -53,7 +53,12 @@ def worker(chapters: list[str]) -> int:
     except Exception as err:  # noqa: BLE001 - reported, the benchmark goes on
         ok, error = False, f"{type(err).__name__}: {err}"
     total = time.perf_counter() - started
-    print(json.dumps({"ok": ok, "seconds": total, "steps": steps, "error": error}), flush=True)
+    import resource
+
+    rss = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF,
+                                                            resource.RUSAGE_CHILDREN))  # fmt: skip
+    report = {"ok": ok, "seconds": total, "steps": steps, "error": error, "rss_kib": rss}
+    print(json.dumps(report), flush=True)
     return 0 if ok else 1
 
 
@@ -87,6 +92,24 @@ class Sampler(threading.Thread):
                     self.peak_pss = max(self.peak_pss, pss)
                 tick += 1
                 self.stop.wait(0.05)
+
+
+def server_cpu_seconds(conninfo: str) -> float | None:
+    """CPU time the server's processes used so far (the postmaster's reaped children and its
+    own), when it runs on this machine and we may read its pid file; else None."""
+    import psutil
+    import psycopg
+
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            data = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+        pid = int((Path(data) / "postmaster.pid").read_text().split()[0])
+        proc = psutil.Process(pid)
+        times = proc.cpu_times()
+        live = sum(sum(c.cpu_times()[:2]) for c in proc.children())
+        return times.user + times.system + times.children_user + times.children_system + live
+    except (OSError, ValueError, IndexError, psutil.Error, psycopg.Error):
+        return None
 
 
 def throwaway_server(home: Path):  # noqa: ANN201
@@ -157,6 +180,7 @@ def main() -> int:
         print(f"{len(procs)} learner processes imported the course in "
               f"{time.perf_counter() - imports:.1f} s; go.", flush=True)  # fmt: skip
         sampler = Sampler(libpq_conninfo(backend.admin_url))
+        cpu_before = server_cpu_seconds(libpq_conninfo(backend.admin_url))
         sampler.start()
         started = time.perf_counter()
         for proc in procs:
@@ -173,6 +197,7 @@ def main() -> int:
         total = time.perf_counter() - started
         sampler.stop.set()
         sampler.join()
+        cpu_after = server_cpu_seconds(libpq_conninfo(backend.admin_url))
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -202,6 +227,12 @@ def main() -> int:
                   f"{max(values):.1f} s")  # fmt: skip
     print(f"{'peak client connections':28} {sampler.peak_connections}")
     print(f"{'peak server memory (PSS)':28} {sampler.peak_pss / 2**20:.0f} MiB")
+    if cpu_before is not None and cpu_after is not None:
+        print(f"{'server CPU time used':28} {cpu_after - cpu_before:.1f} s")
+    rss = sorted(r.get("rss_kib", 0) for r in results)
+    print(f"{'learner process peak RSS':28} median {statistics.median(rss) / 1024:.0f} MiB, "
+          f"worst {rss[-1] / 1024:.0f} MiB")  # fmt: skip
+    print(f"{'machine':28} {os.cpu_count()} CPUs (learners' processes run here too)")
     for r in results:
         if not r["ok"]:
             print(f"  failed: {r['error']}")
