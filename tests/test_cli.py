@@ -178,8 +178,8 @@ def test_embedded_port_in_use(embedded_home: Path) -> None:
 
 def test_every_workshop_command_the_readme_shows_exists() -> None:
     readme = (ROOT / "README.md").read_text()
-    shown = set(re.findall(r"`workshop ((?:db )?[a-z]+)", readme))
-    assert {"doctor", "lab", "db start", "db url", "db psql", "db cleanup"} <= shown
+    shown = set(re.findall(r"`workshop ((?:db |room )?[a-z]+)", readme))
+    assert {"doctor", "lab", "db start", "db url", "db psql", "db cleanup", "room add"} <= shown
     for command in shown:
         result = workshop(*command.split(), "--help")
         assert result.returncode == 0, (command, result.stderr)

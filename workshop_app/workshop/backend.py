@@ -10,6 +10,9 @@ no slug contains `__`), so learners who share one server never collide. Each car
 naming the learner (MARKER), and `owned()` / `cleanup()` touch only objects with both: what the
 course made for the caller. An *app* connection is the same server with such a role and its
 password, and one database.
+
+In a room (room.py) the admin connection is the learner's own login role `ws_room_<slug>`,
+and the databases the course makes are closed to other roles (no CONNECT for PUBLIC).
 """
 
 import re
@@ -24,7 +27,7 @@ from sqlalchemy.engine import URL
 
 from workshop_app.workshop.embedded import EmbeddedServer, default_home
 from workshop_app.workshop.errors import explain_connect_error
-from workshop_app.workshop.settings import ROOT, WorkshopSettings
+from workshop_app.workshop.settings import ROOM_ROLE, ROOT, WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo, parse_database_url, show, where
 
 NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # after the prefix; settings.SLUG_MAX counts on 32
@@ -49,6 +52,11 @@ class Backend:
     def marker(self) -> str:
         """The comment on every database and role the course makes for this learner."""
         return MARKER.format(self.learner)
+
+    @property
+    def in_room(self) -> bool:
+        """True when this learner connects with their room login (see room.py)."""
+        return self.admin_url.username == ROOM_ROLE + self.learner
 
     def name(self, short: str) -> str:
         """The learner's own name for a database or role, e.g. `ch03` → `ws_alice_ch03`."""
@@ -114,6 +122,12 @@ class Backend:
                     sql.Identifier(name), sql.Literal(self.marker)
                 )
             )
+            if self.in_room:  # other learners may not connect; the owner's members still may
+                conn.execute(
+                    sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                        sql.Identifier(name)
+                    )
+                )
         return name
 
     def drop_database(self, short: str) -> None:

@@ -225,6 +225,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_room(args: argparse.Namespace) -> int:
+    from workshop_app.workshop.room import cmd_room as run
+
+    return run(args)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     backend = choose_backend()
     print(f"Starting PostgreSQL ({backend.kind}) ...", flush=True)
@@ -284,6 +290,20 @@ def parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="the course as static HTML, readable without a server")
     exp.add_argument("--out", help="target folder (default: build/course in the checkout)")
     exp.set_defaults(run=cmd_export)
+
+    room = sub.add_parser("room", help="instructors: one server, a login for each learner")
+    room.set_defaults(run=cmd_room)
+    rooms = room.add_subparsers(dest="action", required=True)
+    add = rooms.add_parser("add", help="create learners' logins; keeps existing ones")
+    add.add_argument("names", nargs="*", help="learners' names (e.g. their hub user names)")
+    add.add_argument("--file", help="a text file of names, one a line")
+    add.add_argument("--host", help="HOST[:PORT] learners connect to (default: the admin's)")
+    listing = rooms.add_parser("list", help="the learners, what they made, their connections")
+    drop = rooms.add_parser("drop", help="drop learners (all unless named) and what they made")
+    drop.add_argument("names", nargs="*", help="only these learners")
+    drop.add_argument("--yes", action="store_true", help="do not ask first (for scripts)")
+    for action in (add, listing, drop):
+        action.add_argument("--dir", help="the room's files (default: .workshop/room)")
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
