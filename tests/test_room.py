@@ -76,7 +76,9 @@ def learner_backend(url: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """The course's backend as a learner's .env makes it: their line, nothing else."""
     monkeypatch.delenv("WORKSHOP_LEARNER", raising=False)
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    return choose_backend(WorkshopSettings(_env_file=None, database_url=url))
+    return choose_backend(
+        WorkshopSettings(_env_file=None, workshop_database_url=url, database_url=None)
+    )
 
 
 def leftovers(instructor: Instructor, *learners: str) -> list[str]:
