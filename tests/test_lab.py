@@ -33,16 +33,22 @@ async def run_cell(ws_url: str, code: str) -> tuple[str, str]:
         "content": {"code": code, "silent": False, "store_history": False,
                     "user_expressions": {}, "allow_stdin": False},
     }))  # fmt: skip
-    stdout, status = "", ""
-    while not status:
+    # The reply (shell channel) may overtake the output (iopub): done when the kernel has
+    # replied and gone idle, which it does after the last output of the request.
+    stdout, status, idle = "", "", False
+    while not (status and idle):
         msg = json.loads(await asyncio.wait_for(ws.read_message(), 60))
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
-        if msg["msg_type"] == "stream":
-            stdout += msg["content"]["text"]
-        elif msg["msg_type"] in ("error", "execute_reply"):
-            status = msg["content"].get("status", "error")
-            stdout += "".join(msg["content"].get("traceback", []))
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            stdout += content["text"]
+        elif kind == "error":
+            stdout += "".join(content.get("traceback", []))
+        elif kind == "execute_reply":
+            status = content.get("status", "error")
+        elif kind == "status":
+            idle = content["execution_state"] == "idle"
     ws.close()
     return stdout, status
 
