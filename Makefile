@@ -5,10 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JUPYTER_PLATFORM_DIRS := 1
 
-.PHONY: help lab test lint doctor lock bench clean
+.PHONY: help setup lab test lint doctor lock bench wheelhouse clean
 
 help:  ## this list
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+setup: $(VENV)/.installed  ## only create .venv (what `make lab` and `make test` do first)
 
 lab: $(VENV)/.installed  ## set up, start PostgreSQL, open the course in JupyterLab
 	$(BIN)/workshop lab $(LAB_ARGS)
@@ -31,11 +33,19 @@ bench: $(VENV)/.installed  ## benchmark tables (server, chapters)
 lock:  ## regenerate constraints.txt from pyproject.toml
 	scripts/lock.sh
 
+# For a room without internet: then copy the checkout with wheelhouse/ (a USB stick); there
+# `make lab` installs from it alone.
+wheelhouse: $(VENV)/.installed  ## every wheel for Linux, macOS and Windows into wheelhouse/
+	$(BIN)/python scripts/wheelhouse.py $(WHEELHOUSE_ARGS)
+
+# With a wheelhouse/ (make wheelhouse), pip installs from it and never asks an index.
+PIP_ARGS ?= $(if $(wildcard wheelhouse/*.whl),--no-index --find-links wheelhouse)
+
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed: make PYTHON=python3.12 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq -c constraints.txt -e .
+	$(BIN)/python -m pip install -qq $(PIP_ARGS) --upgrade pip
+	$(BIN)/python -m pip install -qq $(PIP_ARGS) -c constraints.txt -e .
 	@touch $@
 
 clean:  ## stop the embedded server, remove .venv and its data

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -178,8 +179,9 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     token = secrets.token_hex(16)
+    # A browser that does not exist: JupyterLab warns as on a headless machine, opens nothing.
     args = (
-        f"--no-browser --port={port} --ServerApp.port_retries=0"
+        f"--ServerApp.browser=no-such-browser --port={port} --ServerApp.port_retries=0"
         f" --IdentityProvider.token={token} --ServerApp.root_dir={root}"
     )
     lab = subprocess.Popen(
@@ -191,6 +193,13 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
         text=True,
         start_new_session=True,
     )
+    output: list[str] = []
+
+    def read() -> None:  # all along, so a full pipe never blocks JupyterLab
+        for line in lab.stdout or ():
+            output.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -199,10 +208,10 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
                 api(base, "/api/status", token)
                 break
             except OSError:
-                assert lab.poll() is None, lab.stdout.read() if lab.stdout else ""
+                assert lab.poll() is None, "".join(output)
                 assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
                 time.sleep(0.5)
-        yield Lab(base, token, root, env)
+        yield Lab(base, token, root, env, output)
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try:

@@ -61,3 +61,4 @@ class Lab:
     token: str
     root: Path  # the folder it serves
     env: dict[str, str]  # its environment: settings, workspace, sandbox, learner of its own
+    output: list[str]  # what `make lab` printed so far, a line an item

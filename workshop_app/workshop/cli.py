@@ -246,17 +246,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
     # Open the first chapter, unless told to serve another folder (Jupyter refuses a file to
     # open outside the folder it serves).
     other_root = any(a.startswith(("--ServerApp.root_dir", "--notebook-dir")) for a in args.args)
-    argv = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        *([] if other_root else [FIRST_NOTEBOOK]),
-        *args.args,
-    ]
+    argv = [*([] if other_root else [FIRST_NOTEBOOK]), *args.args]
     if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
         argv.append("--allow-root")
-    os.execv(sys.executable, argv)
-    return 0  # not reached
+    from workshop_app.workshop.lab import run  # its start-up ends in one line to act on
+
+    return run(argv, backend, None if other_root else ROOT / FIRST_NOTEBOOK)
 
 
 def parser() -> argparse.ArgumentParser:
