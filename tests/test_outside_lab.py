@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 import exercise_support
-from conftest import api, free_port
+from helpers import api, free_port
 from test_lab import run_cell
 
 from workshop_app.workshop.backend import Backend

@@ -87,7 +87,7 @@ def check_places(
 ) -> Iterator[Check]:
     """Folders the course writes: the chapters' sandbox, the embedded server's data (not on a
     Windows drive under WSL). `proc_version` and `mounts`: that text, for tests."""
-    from workshop_app.workshop.kit import sandboxes
+    from workshop_app.workshop.sandbox import sandboxes
 
     if backend.server is not None:
         home = backend.server.home
