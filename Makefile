@@ -7,10 +7,12 @@ export JUPYTER_PLATFORM_DIRS := 1
 
 HUB_PROXY := .workshop/hub-proxy
 
-.PHONY: help lab test lint doctor lock bench clean hub-proxy
+.PHONY: help setup lab test lint doctor lock bench wheelhouse clean hub-proxy
 
 help:  ## this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+setup: $(VENV)/.installed  ## only create .venv (what `make lab` and `make test` do first)
 
 lab: $(VENV)/.installed  ## set up, start PostgreSQL, open the course in JupyterLab
 	$(BIN)/workshop lab $(LAB_ARGS)
@@ -33,18 +35,26 @@ bench: $(VENV)/.installed  ## benchmark tables (server, chapters)
 lock:  ## regenerate constraints.txt from pyproject.toml
 	scripts/lock.sh
 
+# For a room without internet: then copy the checkout with wheelhouse/ (a USB stick); there
+# `make lab` installs from it alone.
+wheelhouse: $(VENV)/.installed  ## every wheel for Linux, macOS and Windows into wheelhouse/
+	$(BIN)/python scripts/wheelhouse.py $(WHEELHOUSE_ARGS)
+
+# With a wheelhouse/ (make wheelhouse), pip installs from it and never asks an index.
+PIP_ARGS ?= $(if $(wildcard wheelhouse/*.whl),--no-index --find-links wheelhouse)
+
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed: make PYTHON=python3.12 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -qq --upgrade pip
-	$(BIN)/python -m pip install -qq -c constraints.txt -e .
+	$(BIN)/python -m pip install -qq $(PIP_ARGS) --upgrade pip
+	$(BIN)/python -m pip install -qq $(PIP_ARGS) -c constraints.txt -e .
 	@touch $@
 
 # What only the JupyterHub test (tests/test_hub.py) needs: the `hub` extra in .venv, and the
 # hub's proxy from npm, pinned by tests/hub/package-lock.json, in .workshop/hub-proxy (ignored by
 # git). Without npm, or when npm fails: a note, and that test is skipped (it fails in CI).
 $(VENV)/.hub: $(VENV)/.installed
-	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[hub]'
+	$(BIN)/python -m pip install -qq $(PIP_ARGS) -c constraints.txt -e '.[hub]'
 	@touch $@
 
 hub-proxy: $(HUB_PROXY)/.installed  ## configurable-http-proxy (npm) for the JupyterHub test

@@ -66,8 +66,14 @@ def main() -> None:
             row(f"chapter {number} alone (nbval)", seconds, 20)
         rows.append(("workshop check -j 1 (whole course)", serial, "-", "-"))
         row("workshop check -j 2 (whole course)", parallel, 0.6 * serial)
-        rows.append(("-j 2 / -j 1 (ideal on 2 cores: 0.50)", parallel / serial, "<= 0.6",
-                     "yes" if parallel <= 0.6 * serial else "NO"))  # fmt: skip
+        rows.append(
+            (
+                "-j 2 / -j 1 (ideal on 2 cores: 0.50)",
+                parallel / serial,
+                "<= 0.6",
+                "yes" if parallel <= 0.6 * serial else "NO",
+            )
+        )
     print_table(("step", "seconds", "target", "met"), rows)
 
 

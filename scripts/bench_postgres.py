@@ -57,8 +57,9 @@ def fresh_setup() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         clone = Path(tmp) / "course"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-        return timed(lambda: subprocess.run(["make", "-s", ".venv/.installed"], cwd=clone,
-                                            check=True))  # fmt: skip
+        return timed(
+            lambda: subprocess.run(["make", "-s", ".venv/.installed"], cwd=clone, check=True)
+        )
 
 
 def main() -> None:

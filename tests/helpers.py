@@ -45,9 +45,11 @@ def connect(url_or_conninfo: str, **kw: object) -> psycopg.Connection:
 def api(base: str, path: str, token: str, method: str = "GET") -> dict:
     """A call to the Jupyter server's REST API."""
     request = urllib.request.Request(
-        f"{base}{path}", method=method, headers={"Authorization": f"token {token}"},
+        f"{base}{path}",
+        method=method,
+        headers={"Authorization": f"token {token}"},
         data=b"{}" if method == "POST" else None,
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read()
     return json.loads(body) if body else {}
@@ -59,3 +61,4 @@ class Lab:
     token: str
     root: Path  # the folder it serves
     env: dict[str, str]  # its environment: settings, workspace, sandbox, learner of its own
+    output: list[str]  # what `make lab` printed so far, a line an item

@@ -49,8 +49,10 @@ def learner_settings(name: str, server: Backend) -> dict[str, str]:
 
 
 # The learner's server command (bash -c): the guide's, with this machine's paths.
-START = ('test -d "$HOME/course" || cp -R {course} "$HOME/course"; '
-         'export PYTHONPATH="$HOME/course"; exec {singleuser} "$@"')  # fmt: skip
+START = (
+    'test -d "$HOME/course" || cp -R {course} "$HOME/course"; '
+    'export PYTHONPATH="$HOME/course"; exec {singleuser} "$@"'
+)
 
 CONFIG = """\
 # Written by tests/hub_support.py for one test run.
@@ -132,27 +134,60 @@ def start_hub(folder: Path, settings: dict[str, dict[str, str]]) -> Hub:
     (folder / "state").mkdir(parents=True)
     (folder / "homes").mkdir()
     course = folder / "course"  # a clean copy of the checkout, as an instructor's clone is
-    shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".workshop", ".env", "sandbox", "__pycache__", "*.egg-info",
-        ".pytest_cache", ".ruff_cache", "node_modules", "build"))  # fmt: skip
+    shutil.copytree(
+        ROOT,
+        course,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            ".workshop",
+            ".env",
+            "sandbox",
+            "__pycache__",
+            "*.egg-info",
+            ".pytest_cache",
+            ".ruff_cache",
+            "node_modules",
+            "build",
+        ),
+    )
     args = ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []
     bin_dir = Path(sys.executable).parent
     config = CONFIG.format(
-        port=port, hub_port=hub_port, api_port=api_port, proxy=str(PROXY), mark=MARK, run=run,
-        state=folder / "state", password=password, settings=json.dumps(settings),
-        homes=folder / "homes", cmd=["bash", "-c", START.format(
-            course=shlex.quote(str(course)),
-            singleuser=shlex.quote(str(bin_dir / "jupyterhub-singleuser"))), "course"], args=args,
-    )  # fmt: skip
+        port=port,
+        hub_port=hub_port,
+        api_port=api_port,
+        proxy=str(PROXY),
+        mark=MARK,
+        run=run,
+        state=folder / "state",
+        password=password,
+        settings=json.dumps(settings),
+        homes=folder / "homes",
+        cmd=[
+            "bash",
+            "-c",
+            START.format(
+                course=shlex.quote(str(course)),
+                singleuser=shlex.quote(str(bin_dir / "jupyterhub-singleuser")),
+            ),
+            "course",
+        ],
+        args=args,
+    )
     (folder / "jupyterhub_config.py").write_text(config)
     env = {**os.environ, MARK: run, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     hub = Hub(f"http://127.0.0.1:{port}", folder, password, run)
     with hub.log.open("w") as log:
         hub.process = subprocess.Popen(
             [str(bin_dir / "jupyterhub"), "-f", str(folder / "jupyterhub_config.py")],
-            cwd=folder / "state", env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            cwd=folder / "state",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 90
     while True:
         with contextlib.suppress(httpx.HTTPError):
@@ -191,9 +226,14 @@ def log_in(hub: Hub, name: str, password: str) -> httpx.Client | None:
     """Log in through the hub's login form, as a browser does; None if the hub refused."""
     client = httpx.Client(base_url=hub.base, timeout=30)
     client.get("/hub/login")  # sets the _xsrf cookie the form must send back
-    reply = client.post("/hub/login", data={
-        "username": name, "password": password, "_xsrf": client.cookies.get("_xsrf", ""),
-    })  # fmt: skip
+    reply = client.post(
+        "/hub/login",
+        data={
+            "username": name,
+            "password": password,
+            "_xsrf": client.cookies.get("_xsrf", ""),
+        },
+    )
     if reply.status_code != 302 or "jupyterhub-hub-login" not in client.cookies:
         client.close()
         return None
@@ -203,9 +243,10 @@ def log_in(hub: Hub, name: str, password: str) -> httpx.Client | None:
 def token_for(hub: Hub, client: httpx.Client, name: str) -> str:
     """An API token the learner makes for themself, while logged in (cookie + xsrf)."""
     reply = client.post(
-        f"/hub/api/users/{name}/tokens", json={"note": "hub test", "expires_in": 3600},
+        f"/hub/api/users/{name}/tokens",
+        json={"note": "hub test", "expires_in": 3600},
         headers={"X-XSRFToken": client.cookies.get("_xsrf", "")},
-    )  # fmt: skip
+    )
     assert reply.status_code == 201, reply.text
     hub.tokens[name] = reply.json()["token"]
     return hub.tokens[name]
@@ -248,15 +289,32 @@ async def execute(hub: Hub, name: str, kernel: str, cells: list[str]) -> list[Ce
     try:
         for index, code in enumerate(cells):
             msg_id = uuid.uuid4().hex
-            await ws.write_message(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": name,
-                           "session": session, "version": "5.3"},
-                "parent_header": {}, "metadata": {}, "channel": "shell",
-                "content": {"code": code, "silent": False, "store_history": True,
-                            "user_expressions": {}, "allow_stdin": False},
-            }))  # fmt: skip
-            output, status = "", ""
-            while not status:
+            await ws.write_message(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "msg_type": "execute_request",
+                            "username": name,
+                            "session": session,
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "content": {
+                            "code": code,
+                            "silent": False,
+                            "store_history": True,
+                            "user_expressions": {},
+                            "allow_stdin": False,
+                        },
+                    }
+                )
+            )
+            # Done when the kernel has replied and gone idle: the reply may overtake output.
+            output, status, idle = "", "", False
+            while not (status and idle):
                 raw = await asyncio.wait_for(ws.read_message(), 180)
                 assert raw is not None, f"{name}'s kernel websocket closed"
                 msg = json.loads(raw)
@@ -269,6 +327,8 @@ async def execute(hub: Hub, name: str, kernel: str, cells: list[str]) -> list[Ce
                     output += "\n".join(content["traceback"])
                 elif msg["msg_type"] == "execute_reply":
                     status = content["status"]
+                elif msg["msg_type"] == "status":
+                    idle = content["execution_state"] == "idle"
             runs.append(CellRun(index, status, output))
             if status != "ok":
                 break

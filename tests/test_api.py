@@ -40,13 +40,16 @@ def client(backend: Backend, database: str, engine: Engine) -> Iterator[TestClie
 def test_create_and_list_posts_with_likes_and_an_aware_date(
     client: TestClient, engine: Engine
 ) -> None:
-    user = client.post("/api/users", json={"username": "ada", "email": "ada@example.com",
-                                           "password": "correct horse"})  # fmt: skip
+    user = client.post(
+        "/api/users",
+        json={"username": "ada", "email": "ada@example.com", "password": "correct horse"},
+    )
     assert user.status_code == 201, user.text
     assert "password" not in user.text
 
-    created = client.post("/api/posts", json={"title": "Hello", "content": "First!",
-                                              "user_id": user.json()["id"]})  # fmt: skip
+    created = client.post(
+        "/api/posts", json={"title": "Hello", "content": "First!", "user_id": user.json()["id"]}
+    )
     assert created.status_code == 201, created.text
     post = created.json()
     assert post["likes"] == 0

@@ -104,8 +104,10 @@ def test_two_learners_on_one_server_never_touch_each_other(backend: Backend) -> 
     dropped = ann.cleanup()
     assert dropped == (ann_dbs, ["ws_t_ann__app"])
     assert ann.owned() == ([], [])
-    assert bob.owned() == (["ws_t_bob__ch01", "ws_t_bob__ch02", "ws_t_bob__ch03"],
-                           ["ws_t_bob__app"])  # fmt: skip
+    assert bob.owned() == (
+        ["ws_t_bob__ch01", "ws_t_bob__ch02", "ws_t_bob__ch03"],
+        ["ws_t_bob__app"],
+    )
     bob.cleanup()
     assert bob.owned() == ([], [])
 
@@ -126,8 +128,9 @@ def test_cleanup_leaves_learners_whose_names_start_alike_and_what_it_did_not_mak
         assert anne.cleanup() == ([anne.name("ch03_blog")], [])
         assert marie.owned() == ([marie.name("ch03_blog")], [marie.name("ch03_blog_user")])
         with backend.connect() as conn:
-            assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                (by_hand,)).fetchone()  # fmt: skip
+            assert conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (by_hand,)
+            ).fetchone()
     finally:
         marie.cleanup()
         with backend.connect() as conn:

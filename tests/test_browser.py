@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def browser(tmp_path: Path):  # noqa: ANN201 - selenium's WebDriver
+def browser(tmp_path: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -50,13 +50,13 @@ def browser(tmp_path: Path):  # noqa: ANN201 - selenium's WebDriver
         "--window-size=1400,1100",
         f"--user-data-dir={tmp_path}",
     ):
-        options.add_argument(flag)  # fmt: skip
+        options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
 
 
-def open_notebook(browser, lab: Lab, name: str):  # noqa: ANN001, ANN201 - selenium objects
+def open_notebook(browser, lab: Lab, name: str):
     """Open a notebook of the lab's root folder, alone (?reset: no tabs restored); wait for its
     kernel. Returns a WebDriverWait."""
     from selenium.webdriver.common.by import By
@@ -64,25 +64,37 @@ def open_notebook(browser, lab: Lab, name: str):  # noqa: ANN001, ANN201 - selen
 
     browser.get(f"{lab.base}/lab/tree/{name}?reset&token={lab.token}")
     wait = WebDriverWait(browser, 90)
-    wait.until(lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget")
-               .text or d.find_elements(By.XPATH, '//*[contains(text(), "Idle")]'))  # fmt: skip
+    wait.until(
+        lambda d: (
+            "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text
+            or d.find_elements(By.XPATH, '//*[contains(text(), "Idle")]')
+        )
+    )
     return wait
 
 
-def click_menu(wait, *labels: str) -> None:  # noqa: ANN001 - WebDriverWait
+def click_menu(wait, *labels: str) -> None:
     from selenium.webdriver.common.by import By
 
     for label in labels:
-        item = wait.until(lambda d, label=label: next(iter(d.find_elements(
-            By.XPATH, f'//*[contains(@class, "lm-") and normalize-space(text())="{label}"]'
-        )), None))  # fmt: skip
+        item = wait.until(
+            lambda d, label=label: next(
+                iter(
+                    d.find_elements(
+                        By.XPATH,
+                        f'//*[contains(@class, "lm-") and normalize-space(text())="{label}"]',
+                    )
+                ),
+                None,
+            )
+        )
         item.click()
 
 
 def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
     backend: Backend,
     jupyterlab: Lab,
-    browser,  # noqa: ANN001
+    browser,
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -96,9 +108,12 @@ def test_chapter_00_runs_all_cells_in_jupyterlab_and_reports_everything_ok(
     wait = open_notebook(browser, jupyterlab, "browser-00.ipynb")
     click_menu(wait, "Run", "Run All Cells")
     outputs = ".jp-Notebook .jp-OutputArea-output"
-    wait.until(lambda d: "All checks OK." in " ".join(
-        e.text for e in d.find_elements(By.CSS_SELECTOR, outputs)) or "FAILED:" in " ".join(
-        e.text for e in d.find_elements(By.CSS_SELECTOR, outputs)))  # fmt: skip
+    wait.until(
+        lambda d: (
+            "All checks OK." in " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, outputs))
+            or "FAILED:" in " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, outputs))
+        )
+    )
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-RenderedSVG")) == 1)
 
     shown = browser.find_elements(By.CSS_SELECTOR, outputs)
@@ -131,13 +146,23 @@ def comparable(path: Path) -> list[list[object]]:
         return value
 
     cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    return [[{k: {m: clean(v) for m, v in out.get("data", {}).items()} if k == "data" else clean(v)
-              for k, v in out.items() if k not in ("metadata", "execution_count")}
-             for out in coalesce_streams(cell.outputs)]
-            for cell in cells if "NBVAL_IGNORE_OUTPUT" not in cell.source]  # fmt: skip
+    return [
+        [
+            {
+                k: {m: clean(v) for m, v in out.get("data", {}).items()}
+                if k == "data"
+                else clean(v)
+                for k, v in out.items()
+                if k not in ("metadata", "execution_count")
+            }
+            for out in coalesce_streams(cell.outputs)
+        ]
+        for cell in cells
+        if "NBVAL_IGNORE_OUTPUT" not in cell.source
+    ]
 
 
-def save(browser, lab: Lab, wait, name: str) -> None:  # noqa: ANN001
+def save(browser, lab: Lab, wait, name: str) -> None:
     """JupyterLab's own File > Save Notebook; then its kernel is shut down."""
     saved = lab.root / name
     before = saved.stat().st_mtime_ns
@@ -154,7 +179,7 @@ def save(browser, lab: Lab, wait, name: str) -> None:  # noqa: ANN001
 def test_chapters_saved_by_jupyterlab_still_pass_the_check(
     backend: Backend,
     jupyterlab: Lab,
-    browser,  # noqa: ANN001
+    browser,
 ) -> None:
     """JupyterLab keeps the \\r\\n of `!` commands' output in a notebook it opens, but writes
     what a cell prints as it runs with \\n. A chapter a learner ran and saved must still pass:
@@ -170,17 +195,31 @@ def test_chapters_saved_by_jupyterlab_still_pass_the_check(
         wait = open_notebook(browser, jupyterlab, chapter.name)
         if chapter in many_shell_commands:  # run by JupyterLab's kernel, as a learner does
             click_menu(wait, "Run", "Run All Cells")
-            WebDriverWait(browser, 400).until(lambda d: all(
-                re.fullmatch(r"\[\d+\]:", p.text.strip())
-                for p in d.find_elements(By.CSS_SELECTOR, PROMPTS)))  # fmt: skip
+            WebDriverWait(browser, 400).until(
+                lambda d: all(
+                    re.fullmatch(r"\[\d+\]:", p.text.strip())
+                    for p in d.find_elements(By.CSS_SELECTOR, PROMPTS)
+                )
+            )
         save(browser, jupyterlab, wait, chapter.name)
         saved = jupyterlab.root / chapter.name
         assert comparable(saved) == comparable(chapter), chapter.name
 
     result = subprocess.run(
-        [sys.executable, "-m", "workshop_app", "check", "-j", "2",
-         *[str(jupyterlab.root / c.name) for c in many_shell_commands]],
-        capture_output=True, text=True, cwd=ROOT, env=jupyterlab.env, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "workshop_app",
+            "check",
+            "-j",
+            "2",
+            *[str(jupyterlab.root / c.name) for c in many_shell_commands],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=jupyterlab.env,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("2 passed, 0 failed")

@@ -24,9 +24,13 @@ def workshop(
     if database_url is not None:
         env["WORKSHOP_DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "workshop_app", *args], capture_output=True, text=True, env=env,
-        cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "workshop_app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def closed_port() -> int:
@@ -76,11 +80,20 @@ def test_doctor_passes_on_the_configured_server(backend: Backend) -> None:
     env_url = os.environ.get("WORKSHOP_DATABASE_URL")
     result = workshop("doctor", database_url=env_url)
     assert result.returncode == 0, result.stdout + result.stderr
-    for item in ("Python", "sqlalchemy", "alembic", "backend", "server reachable",
-                 "server version", "create a role and a database it owns", "learner prefix",
-                 "Jupyter kernel"):  # fmt: skip
-        assert any(line.startswith("OK") and f" {item} " in line for line in
-                   result.stdout.splitlines()), item  # fmt: skip
+    for item in (
+        "Python",
+        "sqlalchemy",
+        "alembic",
+        "backend",
+        "server reachable",
+        "server version",
+        "create a role and a database it owns",
+        "learner prefix",
+        "Jupyter kernel",
+    ):
+        assert any(
+            line.startswith("OK") and f" {item} " in line for line in result.stdout.splitlines()
+        ), item
     assert backend.server_version().split()[0] in result.stdout
     assert re.search(rf"OK\s+learner prefix\s+{re.escape(backend.prefix)}\n", result.stdout)
 
@@ -112,8 +125,15 @@ def test_the_old_spelling_still_names_the_server_with_a_one_line_notice() -> Non
     assert old.stdout.strip() == "postgresql+psycopg://bob:***@10.0.0.9/shop"
     assert len(old.stderr.splitlines()) == 1 and "WORKSHOP_DATABASE_URL" in old.stderr
     new = "postgresql://ann@10.0.0.7/x"
-    both = workshop("db", "url", env={**env, "DATABASE_URL": "postgresql://bob:pw@10.0.0.9/shop",
-                                      "WORKSHOP_DATABASE_URL": new})  # fmt: skip
+    both = workshop(
+        "db",
+        "url",
+        env={
+            **env,
+            "DATABASE_URL": "postgresql://bob:pw@10.0.0.9/shop",
+            "WORKSHOP_DATABASE_URL": new,
+        },
+    )
     assert both.stdout.strip() == "postgresql+psycopg://ann@10.0.0.7/x" and not both.stderr
 
 
@@ -158,8 +178,8 @@ def test_embedded_port_in_use(embedded_home: Path) -> None:
 
 def test_every_workshop_command_the_readme_shows_exists() -> None:
     readme = (ROOT / "README.md").read_text()
-    shown = set(re.findall(r"`workshop ((?:db )?[a-z]+)", readme))
-    assert {"doctor", "lab", "db start", "db url", "db psql", "db cleanup"} <= shown
+    shown = set(re.findall(r"`workshop ((?:db |room )?[a-z]+)", readme))
+    assert {"doctor", "lab", "db start", "db url", "db psql", "db cleanup", "room add"} <= shown
     for command in shown:
         result = workshop(*command.split(), "--help")
         assert result.returncode == 0, (command, result.stderr)
@@ -169,18 +189,28 @@ def test_reset_puts_one_chapter_back_and_leaves_the_others(
     backend: Backend, tmp_path: Path
 ) -> None:
     # A learner of its own and a sandbox folder of its own: notebooks may run meanwhile.
-    env = {**os.environ, "WORKSHOP_LEARNER": f"t_reset_{os.getpid()}",
-           "WORKSHOP_SANDBOX_DIR": str(tmp_path)}  # fmt: skip
+    env = {
+        **os.environ,
+        "WORKSHOP_LEARNER": f"t_reset_{os.getpid()}",
+        "WORKSHOP_SANDBOX_DIR": str(tmp_path),
+    }
     for chapter in ("03", "04", "04"):  # the second reset of 04 clones its templates
         result = workshop("reset", chapter, env=env)
         assert result.returncode == 0, result.stderr
     assert "from templates" in result.stdout
-    learner = Backend(backend.kind, backend.source, backend.admin_url,
-                      learner_slug(env["WORKSHOP_LEARNER"]), backend.server)  # fmt: skip
+    learner = Backend(
+        backend.kind,
+        backend.source,
+        backend.admin_url,
+        learner_slug(env["WORKSHOP_LEARNER"]),
+        backend.server,
+    )
     posts = "SELECT count(*) FROM posts"
     with learner.connect(learner.name("ch03_blog")) as conn:
-        conn.execute("INSERT INTO posts (title, content, user_id, date_posted) "
-                     "VALUES ('kept', 'chapter 03 work', 1, now())")  # fmt: skip
+        conn.execute(
+            "INSERT INTO posts (title, content, user_id, date_posted) "
+            "VALUES ('kept', 'chapter 03 work', 1, now())"
+        )
     with learner.connect(learner.name("ch04_blog")) as conn:
         conn.execute("DELETE FROM posts")
     (tmp_path / "ch04" / "scratch.py").write_text("learner's work in chapter 04")
@@ -207,8 +237,9 @@ def learner_env(tmp_path: Path, learner: str) -> dict[str, str]:
 
 def databases(backend: Backend, prefix: str) -> list[str]:
     with backend.connect() as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
-                            "ORDER BY 1", (prefix,)).fetchall()  # fmt: skip
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY 1", (prefix,)
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -254,8 +285,14 @@ def test_cleanup_on_a_terminal_lists_what_goes_and_asks(backend: Backend, tmp_pa
     mine.create_database("ch04_blog")
     try:
         for answer, kept in (("", True), ("n", True), ("y", False)):
-            child = pexpect.spawn(sys.executable, ["-m", "workshop_app", "db", "cleanup"],
-                                  env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)  # fmt: skip
+            child = pexpect.spawn(
+                sys.executable,
+                ["-m", "workshop_app", "db", "cleanup"],
+                env=env,
+                cwd=str(ROOT),
+                encoding="utf-8",
+                timeout=60,
+            )
             child.expect(mine.name("ch04_blog"))
             child.expect(r"\[y/N\]")
             child.sendline(answer)
@@ -308,8 +345,9 @@ def test_sandboxes_and_env_files_are_private(backend: Backend, tmp_path: Path) -
 def test_psql_connects_to_the_database_named_with_d(backend: Backend, database: str) -> None:
     url = os.environ.get("WORKSHOP_DATABASE_URL")
     for args in (["-d", database], [f"--dbname={database}"]):
-        result = workshop("db", "psql", *args, "-Atc", "select current_database()",
-                          database_url=url)  # fmt: skip
+        result = workshop(
+            "db", "psql", *args, "-Atc", "select current_database()", database_url=url
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == database
 
@@ -352,6 +390,10 @@ def test_export_into_a_file_names_it(tmp_path: Path) -> None:
     existing.write_text("not a folder")
     for out in (existing, existing / "sub"):  # as root every folder is writable: a file is not
         result = workshop("export", "--out", str(out))
-        assert_clear_error(result, f"Cannot export the course to {out}",
-                           f"{existing} is a file, not a folder", "--out")  # fmt: skip
+        assert_clear_error(
+            result,
+            f"Cannot export the course to {out}",
+            f"{existing} is a file, not a folder",
+            "--out",
+        )
     assert existing.read_text() == "not a folder"

@@ -29,8 +29,11 @@ def notebook(path: Path, source: str, committed_output: str) -> Path:
 
 def learner_env(tmp_path: Path) -> dict[str, str]:
     """A learner of the test's own, with chapters open in a sandbox folder of their own."""
-    return {**os.environ, "WORKSHOP_LEARNER": f"t_learner_{uuid.uuid4().hex[:6]}",
-            "WORKSHOP_SANDBOX_DIR": str(tmp_path / "learner")}  # fmt: skip
+    return {
+        **os.environ,
+        "WORKSHOP_LEARNER": f"t_learner_{uuid.uuid4().hex[:6]}",
+        "WORKSHOP_SANDBOX_DIR": str(tmp_path / "learner"),
+    }
 
 
 def workshop_check(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -81,10 +84,11 @@ def test_check_leaves_the_learners_open_chapters_alone(backend: Backend, tmp_pat
             before = conn.execute(role_password, [learner.name("ch04_blog_user")]).fetchone()
 
         # Chapter 01, and a notebook that sets up chapter 04 (databases, role, password).
-        setup_04 = notebook(tmp_path / "setup-04.ipynb",
-                            'from workshop_app.workshop.kit import setup\nch = setup("04")',
-                            "Chapter 04 is ready. Sandbox: ./sandbox/ch04. "
-                            "Databases: ws_<learner>_ch04_blog\n")  # fmt: skip
+        setup_04 = notebook(
+            tmp_path / "setup-04.ipynb",
+            'from workshop_app.workshop.kit import setup\nch = setup("04")',
+            "Chapter 04 is ready. Sandbox: ./sandbox/ch04. Databases: ws_<learner>_ch04_blog\n",
+        )
         result = workshop_check("-j", "2", "01", str(setup_04), env=env)
         assert result.returncode == 0, result.stdout + result.stderr
 

@@ -83,10 +83,11 @@ def test_two_processes_starting_at_once_get_one_server(embedded_home: Path) -> N
         "s = S(Path(sys.argv[1])); s.start(); print(s.status().pid)"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(embedded_home)], stdout=subprocess.PIPE,
-                         text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(embedded_home)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
-    ]  # fmt: skip
+    ]
     pids = {p.communicate(timeout=60)[0].strip() for p in procs}
     assert all(p.returncode == 0 for p in procs)
     server = EmbeddedServer(embedded_home)

@@ -45,7 +45,7 @@ def test_a_check_that_breaks_gives_a_hint_not_a_traceback() -> None:
 
 
 @pytest.mark.parametrize("path", chapter_notebooks()[1:], ids=lambda p: p.name)
-def test_committed_exercises_arrive_unanswered(path) -> None:  # noqa: ANN001
+def test_committed_exercises_arrive_unanswered(path) -> None:
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     checks = [c for c in cells if re.search(r"\bcheck\(", "".join(c["source"]))]
     assert checks, "every chapter has exercises"
@@ -67,7 +67,7 @@ def test_exercise_lookup_names_the_chapter() -> None:
 
 
 @pytest.mark.parametrize("path", chapter_notebooks()[1:], ids=lambda p: p.name)
-def test_the_setup_cell_imports_what_the_text_offers(path) -> None:  # noqa: ANN001
+def test_the_setup_cell_imports_what_the_text_offers(path) -> None:
     """The exercises say "Stuck? solution(...) / solve(...)": the setup cell imports them."""
     cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     imported = re.search(

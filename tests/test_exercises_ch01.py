@@ -91,9 +91,8 @@ WRONG_ACTIONS = {
     "nullable": [("copy", ""), ("blog.db", "ALTER TABLE posts ADD COLUMN likes INTEGER")],
     "default 1": [("copy", ""), ("blog.db", "ALTER TABLE posts ADD likes INT NOT NULL DEFAULT 1")],
     "text": [("copy", ""), ("blog.db", "ALTER TABLE posts ADD likes TEXT NOT NULL DEFAULT 0")],
-    "data lost": [("copy", ""), ("blog.db", "DELETE FROM posts WHERE id = 1;"
-                                             + solution("01", 2))],
-}  # fmt: skip
+    "data lost": [("copy", ""), ("blog.db", "DELETE FROM posts WHERE id = 1;" + solution("01", 2))],
+}
 
 
 @pytest.mark.parametrize("steps", WRONG_ACTIONS.values(), ids=list(WRONG_ACTIONS))

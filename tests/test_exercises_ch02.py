@@ -51,13 +51,16 @@ def test_the_solution_passes(number: int, blog_0001: Chapter) -> None:
 
 
 @pytest.fixture
-def chapter_02(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def chapter_02(backend: Backend, tmp_path: Path):
     """Chapter 02 as its body leaves it: the role and database it creates, the tables
     create_all made, .env with the app's URL."""
     with chapter_at_start("02", backend, tmp_path) as ch:
         with ch.backend.connect() as admin:
-            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(ch.role), sql.Literal(ch.password)))  # fmt: skip
+            admin.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(ch.role), sql.Literal(ch.password)
+                )
+            )
         ch.databases["blog"] = ch.backend.create_database("ch02_blog", owner=ch.role)
         (ch.sandbox / ".env").write_text(
             f"DATABASE_URL={ch.url().render_as_string(hide_password=False)}\n"

@@ -38,8 +38,9 @@ def alembic(ch: Chapter, *args: str, which: str = "prod") -> subprocess.Complete
         "DATABASE_URL": ch.url(which).render_as_string(hide_password=False),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
-    return subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
-                          text=True)  # fmt: skip
+    return subprocess.run(
+        ["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True, text=True
+    )
 
 
 def on_prod(ch: Chapter, sql: str) -> None:
@@ -79,8 +80,11 @@ def stamp_base(ch: Chapter) -> None:
 
 
 def wrong_revision(ch: Chapter) -> None:
-    on_prod(ch, "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
-                "INSERT INTO alembic_version VALUES ('0002')")  # fmt: skip
+    on_prod(
+        ch,
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
+        "INSERT INTO alembic_version VALUES ('0002')",
+    )
 
 
 def stamp_after_dropping_the_index(ch: Chapter) -> None:

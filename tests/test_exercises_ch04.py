@@ -17,7 +17,7 @@ LIKES = '    likes: Mapped[int] = mapped_column(Integer, default=0, server_defau
 
 
 @pytest.fixture
-def ch(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def ch(backend: Backend, tmp_path: Path):
     """Chapter 04 as its exercises find it: the model with likes, revision 0002 written and
     applied, compare_server_default turned on in env.py."""
     with chapter_at_start("04", backend, tmp_path) as chapter:
@@ -87,8 +87,11 @@ def test_a_downgrade_that_keeps_the_column_gets_a_hint(ch: Chapter) -> None:
 def test_a_server_default_that_autogenerate_did_not_see_gets_a_hint(ch: Chapter) -> None:
     env = ch.sandbox / "alembic" / "env.py"
     SOLUTIONS.edit(env, "        compare_server_default=True,\n", "")
-    SOLUTIONS.edit(ch.sandbox / "blog" / "models.py", "mapped_column(String(200), default=None)",
-                   'mapped_column(String(200), server_default="default.jpg")')  # fmt: skip
+    SOLUTIONS.edit(
+        ch.sandbox / "blog" / "models.py",
+        "mapped_column(String(200), default=None)",
+        'mapped_column(String(200), server_default="default.jpg")',
+    )
     with pytest.raises(subprocess.CalledProcessError):  # the guard refuses the empty migration
         generate(ch)
     ok, message = verdict(2, ch)
@@ -96,8 +99,11 @@ def test_a_server_default_that_autogenerate_did_not_see_gets_a_hint(ch: Chapter)
 
 
 def test_the_wrong_default_gets_a_hint(ch: Chapter) -> None:
-    SOLUTIONS.edit(ch.sandbox / "blog" / "models.py", "mapped_column(String(200), default=None)",
-                   'mapped_column(String(200), server_default="default.png")')  # fmt: skip
+    SOLUTIONS.edit(
+        ch.sandbox / "blog" / "models.py",
+        "mapped_column(String(200), default=None)",
+        'mapped_column(String(200), server_default="default.png")',
+    )
     generate(ch)
     SOLUTIONS.alembic(ch, "upgrade", "head")
     ok, message = verdict(2, ch)

@@ -38,7 +38,7 @@ SET_LOCAL = (
 
 
 @pytest.fixture(scope="module")
-def ch(backend: Backend, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def ch(backend: Backend, tmp_path_factory: pytest.TempPathFactory):
     with chapter_at_start("05", backend, tmp_path_factory.mktemp("ch05")) as chapter:
         yield chapter
 
@@ -64,7 +64,7 @@ def test_a_learners_sql_never_reaches_the_chapters_database(answer: str, ch: Cha
 
 
 @pytest.fixture
-def fresh(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def fresh(backend: Backend, tmp_path: Path):
     """Chapter 05 with env.py as the chapter leaves it: SET LOCAL in Alembic's transaction."""
     with chapter_at_start("05", backend, tmp_path) as chapter:
         env = chapter.sandbox / "alembic" / "env.py"

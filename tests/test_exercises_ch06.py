@@ -123,7 +123,7 @@ def verdict(ch: Chapter) -> tuple[bool | None, str]:
 
 
 @pytest.fixture
-def start(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def start(backend: Backend, tmp_path: Path):
     with chapter_at_start("06", backend, tmp_path) as ch:
         yield ch
 

@@ -65,7 +65,7 @@ def deploy(ch: Chapter, check: bool = True) -> None:
     if check:
         solutions.alembic(ch, "upgrade", "head", DATABASE_URL=url)
     else:
-        with pytest.raises(Exception):  # noqa: B017, PT011 - the deploy is meant to fail
+        with pytest.raises(Exception):  # noqa: B017 - the deploy is meant to fail
             solutions.alembic(ch, "upgrade", "head", DATABASE_URL=url)
 
 
@@ -75,7 +75,7 @@ def verdict(ch: Chapter) -> tuple[bool | None, str]:
 
 
 @pytest.fixture
-def start(backend: Backend, tmp_path: Path):  # noqa: ANN201
+def start(backend: Backend, tmp_path: Path):
     with chapter_at_start("07", backend, tmp_path) as ch:
         yield ch
 
@@ -85,8 +85,10 @@ def test_hands_on_waits_at_the_start_then_the_solution_passes(start: Chapter) ->
     solve("07", 3, start)
     ok, message = verdict(start)
     assert ok, message
-    valid = start.query("SELECT indisvalid FROM pg_index "
-                        "WHERE indexrelid = 'ix_posts_date_posted'::regclass", "prod")  # fmt: skip
+    valid = start.query(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_posts_date_posted'::regclass",
+        "prod",
+    )
     assert valid.indisvalid.tolist() == [True]
 
 
@@ -134,9 +136,10 @@ def test_hands_on_an_index_made_by_hand_or_left_invalid_gets_a_hint(start: Chapt
             "INSERT INTO posts (title, content, user_id, date_posted) SELECT "
             "'again', 'a copy', user_id, date_posted FROM posts LIMIT 1"
         )
-        with pytest.raises(Exception):  # noqa: B017, PT011 - duplicates: the build fails
-            conn.exec_driver_sql("CREATE UNIQUE INDEX CONCURRENTLY ix_posts_date_posted "
-                                 "ON posts (date_posted)")  # fmt: skip
+        with pytest.raises(Exception):  # noqa: B017 - duplicates: the build fails
+            conn.exec_driver_sql(
+                "CREATE UNIQUE INDEX CONCURRENTLY ix_posts_date_posted ON posts (date_posted)"
+            )
     ok, message = verdict(start)
     assert ok is False and "INVALID" in message
     with engine.connect() as conn:

@@ -56,8 +56,9 @@ def ch(learner: Chapter) -> Chapter:
 def alembic_fails(ch: Chapter, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
-    run = subprocess.run(["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True,
-                         text=True)  # fmt: skip
+    run = subprocess.run(
+        ["alembic", *args], cwd=ch.sandbox, env=env, capture_output=True, text=True
+    )
     assert run.returncode != 0, run.stdout + run.stderr
     return run.stdout + run.stderr
 
@@ -72,8 +73,11 @@ def new_revision(ch: Chapter, message: str, body: str, *, autogenerate: bool = F
 
 
 def rename_model(ch: Chapter) -> None:
-    sol.edit_model(ch, "    content: Mapped[str] = mapped_column(Text)\n",
-                   "    body: Mapped[str] = mapped_column(Text)\n")  # fmt: skip
+    sol.edit_model(
+        ch,
+        "    content: Mapped[str] = mapped_column(Text)\n",
+        "    body: Mapped[str] = mapped_column(Text)\n",
+    )
 
 
 def with_status(ch: Chapter) -> None:

@@ -28,7 +28,7 @@ WRONG: dict[int, list[object]] = {
         "C",
         set(),
         {"E"},
-    ],  # fmt: skip
+    ],
 }
 
 

@@ -88,20 +88,26 @@ def test_a_body_that_cannot_fail_is_refused_without_running(chapter: Chapter, na
 
 
 def test_a_test_that_fails_on_one_head_gets_a_hint(chapter: Chapter) -> None:
-    with_suite(chapter, body(
-        "heads = ScriptDirectory.from_config(alembic_config).get_heads()\n"
-        "assert len(heads) == 2"
-    ))  # fmt: skip
+    with_suite(
+        chapter,
+        body(
+            "heads = ScriptDirectory.from_config(alembic_config).get_heads()\n"
+            "assert len(heads) == 2"
+        ),
+    )
     result = outcome("10", 1, ch=chapter)
     assert result.ok is False, result.line()
     assert "fails on this history" in result.message and "AssertionError" in result.message
 
 
 def test_a_test_that_passes_with_two_heads_too_gets_a_hint(chapter: Chapter) -> None:
-    with_suite(chapter, body(
-        "heads = ScriptDirectory.from_config(alembic_config).get_heads()\n"
-        "assert heads, 'no head at all'"
-    ))  # fmt: skip
+    with_suite(
+        chapter,
+        body(
+            "heads = ScriptDirectory.from_config(alembic_config).get_heads()\n"
+            "assert heads, 'no head at all'"
+        ),
+    )
     result = outcome("10", 1, ch=chapter)
     assert result.ok is False, result.line()
     assert "second head" in result.message
@@ -125,14 +131,22 @@ def test_the_solution_passes_and_leaves_no_test_database(chapter: Chapter) -> No
     result = outcome("10", 1, ch=chapter)
     assert result.ok, result.line()
     with chapter.backend.connect() as conn:
-        left = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
-                            (chapter.database + "_test_",)).fetchall()  # fmt: skip
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+            (chapter.database + "_test_",),
+        ).fetchall()
     assert left == []
     assert not list((chapter.sandbox / "alembic" / "versions").glob("9999_*"))  # copy only
 
 
-WRONG_2 = ["test_stairway", "test_models_match_head", "test_single_head", "alembic check",
-           "", "test_migrations"]  # fmt: skip
+WRONG_2 = [
+    "test_stairway",
+    "test_models_match_head",
+    "test_single_head",
+    "alembic check",
+    "",
+    "test_migrations",
+]
 
 
 @pytest.mark.parametrize("answer", WRONG_2)

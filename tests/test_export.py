@@ -11,8 +11,13 @@ from workshop_app.workshop.settings import ROOT
 
 def test_export_writes_a_page_per_notebook_with_working_links(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    result = subprocess.run([sys.executable, "-m", "workshop_app", "export", "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "workshop_app", "export", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     expected = {f"{p.stem}.html" for p in pages()}
     assert {p.name for p in out.glob("*.html")} == expected

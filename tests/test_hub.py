@@ -54,11 +54,17 @@ def needs_the_hub() -> None:
     """Fail in CI, skip elsewhere, when the hub or its proxy is not installed."""
     import importlib.util
 
-    missing = [what for what, ok in (
-        ("jupyterhub (pip install -c constraints.txt -e '.[hub]')",
-         importlib.util.find_spec("jupyterhub") is not None),
-        ("configurable-http-proxy (needs Node.js and npm; `make hub-proxy`)", PROXY.exists()),
-    ) if not ok]  # fmt: skip
+    missing = [
+        what
+        for what, ok in (
+            (
+                "jupyterhub (pip install -c constraints.txt -e '.[hub]')",
+                importlib.util.find_spec("jupyterhub") is not None,
+            ),
+            ("configurable-http-proxy (needs Node.js and npm; `make hub-proxy`)", PROXY.exists()),
+        )
+        if not ok
+    ]
     if missing:
         message = "not installed: " + "; ".join(missing) + " — `make test` installs both"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
@@ -78,9 +84,18 @@ def learner_run(hub: Hub, name: str, cells: list[str]) -> dict:
     assert notebook["type"] == "notebook", notebook
     code = [c["source"] for c in notebook["content"]["cells"] if c["cell_type"] == "code"]
     assert code == cells, f"{name}'s server serves another {CHAPTER}"
-    reply = api(hub, name, "POST", f"{base}/sessions", json={
-        "path": CHAPTER, "type": "notebook", "name": CHAPTER, "kernel": {"name": "python3"},
-    })  # fmt: skip
+    reply = api(
+        hub,
+        name,
+        "POST",
+        f"{base}/sessions",
+        json={
+            "path": CHAPTER,
+            "type": "notebook",
+            "name": CHAPTER,
+            "kernel": {"name": "python3"},
+        },
+    )
     assert reply.status_code == 201, reply.text
     kernel = reply.json()["kernel"]["id"]
     started = time.monotonic()
@@ -89,7 +104,9 @@ def learner_run(hub: Hub, name: str, cells: list[str]) -> dict:
     failed = [r for r in runs if r.status != "ok"]
     assert not failed and len(runs) == len(code), (
         f"{name}: cell {failed[0].index} of {CHAPTER} failed:\n{failed[0].output}"
-        if failed else f"{name}: only {len(runs)} cells ran")  # fmt: skip
+        if failed
+        else f"{name}: only {len(runs)} cells ran"
+    )
     return {"kernel": kernel, "started": started, "finished": finished}
 
 
@@ -142,9 +159,13 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
 
         probes = {n: probe(hub, n, r["kernel"]) for n, r in zip(names, runs, strict=True)}
         with backend.connect() as conn:  # the three learners' databases, on the shared server
-            every = {row[0] for row in conn.execute(
-                "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
-                (f"ws_t_hub_{run}_",))}  # fmt: skip
+            every = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                    (f"ws_t_hub_{run}_",),
+                )
+            }
         for name, p in probes.items():
             assert p["user"] == name, p  # set by the hub: the server is this learner's
             assert p["kind"] == "url" and p["prefix"] == f"ws_{name}__", p

@@ -39,23 +39,32 @@ def run(engine: Engine, action: str, target: str, **kw: object) -> None:
 def seed(engine: Engine) -> None:
     """Rows written at revision 0001, before posts had likes."""
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO users (username, email, password_hash) VALUES "
-            "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x')"
-        ))  # fmt: skip
-        conn.execute(text(
-            "INSERT INTO posts (title, content, user_id, date_posted) "
-            "SELECT 'Post ' || n, 'Body ' || n, 1 + n % 2, now() - n * interval '1 day' "
-            "FROM generate_series(1, 25) AS n"
-        ))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO users (username, email, password_hash) VALUES "
+                "('ada', 'ada@example.com', 'x'), ('linus', 'linus@example.com', 'x')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO posts (title, content, user_id, date_posted) "
+                "SELECT 'Post ' || n, 'Body ' || n, 1 + n % 2, now() - n * interval '1 day' "
+                "FROM generate_series(1, 25) AS n"
+            )
+        )
 
 
 def rows(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT p.id, p.title, p.content, u.username, p.date_posted "
-            "FROM posts p JOIN users u ON u.id = p.user_id ORDER BY p.id"
-        ))]  # fmt: skip
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT p.id, p.title, p.content, u.username, p.date_posted "
+                    "FROM posts p JOIN users u ON u.id = p.user_id ORDER BY p.id"
+                )
+            )
+        ]
 
 
 def test_the_history_is_one_line_with_one_head() -> None:
@@ -75,8 +84,9 @@ def test_upgrade_from_empty_creates_the_models_schema_and_check_finds_no_drift(
     got = schema(engine)
     assert set(got) == {"alembic_version", "users", "posts"}
     assert got["users"]["unique"] == [
-        ("uq_users_email", ("email",)), ("uq_users_username", ("username",)),
-    ]  # fmt: skip
+        ("uq_users_email", ("email",)),
+        ("uq_users_username", ("username",)),
+    ]
     assert got["posts"]["fk"] == [("fk_posts_user_id_users", ("user_id",), "users")]
     assert got["posts"]["indexes"] == [("ix_posts_user_id", ("user_id",), False)]
     assert ("date_posted", "TIMESTAMP", False, None) in got["posts"]["columns"]
@@ -117,8 +127,12 @@ def test_rows_written_before_likes_survive_and_read_zero(engine: Engine) -> None
     run(engine, "upgrade", "head")
     assert rows(engine) == before
     with engine.begin() as conn:  # a raw insert that leaves likes out gets the server default
-        conn.execute(text("INSERT INTO posts (title, content, user_id, date_posted) "
-                          "VALUES ('raw', 'sql', 1, now())"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO posts (title, content, user_id, date_posted) "
+                "VALUES ('raw', 'sql', 1, now())"
+            )
+        )
         assert conn.scalar(text("SELECT likes FROM posts WHERE title = 'raw'")) == 0
 
 
@@ -160,8 +174,12 @@ def alembic_cli(project: Path, database_url: str, *args: str) -> subprocess.Comp
     env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(
         [sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), *args],
-        capture_output=True, text=True, env=env, cwd=project, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+        timeout=60,
+    )
 
 
 def test_autogenerate_refuses_the_empty_first_migration_that_create_all_causes(

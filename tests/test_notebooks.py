@@ -35,8 +35,12 @@ def test_there_are_chapters_00_to_03_at_least() -> None:
 
 
 def test_navigation_and_index_are_generated_and_fresh() -> None:
-    result = subprocess.run([sys.executable, "scripts/build_nav.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "scripts/build_nav.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
 
 

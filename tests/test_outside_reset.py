@@ -12,14 +12,20 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 
-MESSAGE = ("Chapter 01 was reset from outside this notebook (workshop reset). "
-           "Run the chapter's first cell (setup) again.")  # fmt: skip
+MESSAGE = (
+    "Chapter 01 was reset from outside this notebook (workshop reset). "
+    "Run the chapter's first cell (setup) again."
+)
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", "WORKSHOP_SANDBOX_DIR": str(tmp_path),
-            "WORKSHOP_LEARNER": f"t_outside_{uuid.uuid4().hex[:6]}"}  # fmt: skip
+    return {
+        **os.environ,
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "WORKSHOP_SANDBOX_DIR": str(tmp_path),
+        "WORKSHOP_LEARNER": f"t_outside_{uuid.uuid4().hex[:6]}",
+    }
 
 
 @pytest.fixture
@@ -53,8 +59,13 @@ def test_a_cell_after_an_outside_reset_says_to_run_setup_again(
     assert first.startswith("Chapter 01 is ready."), first
     assert run(kernel, "print('working')") == "working\n"
 
-    reset = subprocess.run([sys.executable, "-m", "workshop_app", "reset", "01"], env=env,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    reset = subprocess.run(
+        [sys.executable, "-m", "workshop_app", "reset", "01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert reset.returncode == 0, reset.stderr
 
     after = run(kernel, "import os\nprint(sorted(os.listdir('.')))")

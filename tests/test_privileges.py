@@ -21,14 +21,19 @@ pytestmark = pytest.mark.db
 
 
 def learner_env(url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "WORKSHOP_DATABASE_URL": url, "WORKSHOP_SANDBOX_DIR": str(tmp_path),
-            "WORKSHOP_LEARNER": f"t_priv_{uuid.uuid4().hex[:6]}"}  # fmt: skip
+    return {
+        **os.environ,
+        "WORKSHOP_DATABASE_URL": url,
+        "WORKSHOP_SANDBOX_DIR": str(tmp_path),
+        "WORKSHOP_LEARNER": f"t_priv_{uuid.uuid4().hex[:6]}",
+    }
 
 
 def as_superuser(server: AdminServer, env: dict[str, str], query: str = "") -> Backend:
     """The same learner seen by the server's superuser, to clean up whatever a test left."""
-    settings = WorkshopSettings(workshop_database_url=server.superuser_url + query,
-                                workshop_learner=env["WORKSHOP_LEARNER"])  # fmt: skip
+    settings = WorkshopSettings(
+        workshop_database_url=server.superuser_url + query, workshop_learner=env["WORKSHOP_LEARNER"]
+    )
     return choose_backend(settings)
 
 
@@ -74,12 +79,16 @@ PROBE = "application_name=wsprobe&options=-c%20statement_timeout%3D12345"
 
 
 def seen_by_server(conn: psycopg.Connection) -> tuple[str, str]:
-    return tuple(conn.execute("SELECT current_setting('application_name'), "
-                              "current_setting('statement_timeout')").fetchone())  # fmt: skip
+    return tuple(
+        conn.execute(
+            "SELECT current_setting('application_name'), current_setting('statement_timeout')"
+        ).fetchone()
+    )
 
 
-def test_every_connection_keeps_the_urls_parameters(pg18_password: AdminServer,
-                                                    tmp_path: Path) -> None:  # fmt: skip
+def test_every_connection_keeps_the_urls_parameters(
+    pg18_password: AdminServer, tmp_path: Path
+) -> None:
     url = f"{pg18_password.superuser_url}?{PROBE}"
     env = learner_env(url, tmp_path)
     backend = as_superuser(pg18_password, env, f"?{PROBE}")
@@ -132,8 +141,9 @@ def test_an_unencoded_password_is_named_with_its_fix_and_never_shown(
             conn.execute("DROP ROLE t_special")
 
 
-def test_a_role_made_by_hand_can_own_a_database_on_16(pg18_password: AdminServer,
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_a_role_made_by_hand_can_own_a_database_on_16(
+    pg18_password: AdminServer, tmp_path: Path
+) -> None:
     """Chapter 02 creates its role and database with plain SQL on the admin connection."""
     env = learner_env(pg18_password.admin_url, tmp_path)
     learner = env["WORKSHOP_LEARNER"]

@@ -76,10 +76,18 @@ def gone_within(pid: int, seconds: float) -> bool:
 def kernel(sandbox: Path, *, die_with_parent: bool, then: str) -> tuple[subprocess.Popen, int]:
     """A stand-in for a Jupyter kernel that starts a server; returns it and the server's pid."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(KERNEL), str(sandbox),
-         "yes" if die_with_parent else "no", then],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(KERNEL),
+            str(sandbox),
+            "yes" if die_with_parent else "no",
+            then,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout
     line = proc.stdout.readline()
     assert line.strip().isdigit(), "the stand-in kernel did not start its server"
@@ -149,8 +157,9 @@ def test_the_next_setup_stops_what_a_killed_kernel_left(sandbox: Path) -> None:
 
 
 def test_a_recycled_pid_is_not_killed(tmp_path: Path) -> None:
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                                 start_new_session=True)  # fmt: skip
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
     try:
         (tmp_path / servers.PID_FILE).write_text(
             f'[{{"name": "old", "pid": {bystander.pid}, "started": 1.0}}]'

@@ -44,14 +44,18 @@ def alembic(ch: Chapter, *args: str, **env: str) -> None:
 
 def exercise_3(ch: Chapter) -> None:
     models = ch.sandbox / "blog" / "models.py"
-    models.write_text(models.read_text().replace(
-        "DateTime(timezone=True), default=lambda: datetime.now(UTC)\n",
-        "DateTime(timezone=True), default=lambda: datetime.now(UTC), index=True\n"))  # fmt: skip
+    models.write_text(
+        models.read_text().replace(
+            "DateTime(timezone=True), default=lambda: datetime.now(UTC)\n",
+            "DateTime(timezone=True), default=lambda: datetime.now(UTC), index=True\n",
+        )
+    )
     alembic(ch, "revision", "--rev-id", "0007", "-m", "index posts by date")
     path = ch.sandbox / "alembic" / "versions" / "0007_index_posts_by_date.py"
     source = path.read_text()
     source = source.replace('    """Upgrade schema."""\n    pass', UPGRADE)
     source = source.replace('    """Downgrade schema."""\n    pass', DOWNGRADE)
     path.write_text(source)
-    alembic(ch, "upgrade", "head",
-            DATABASE_URL=ch.url("prod").render_as_string(hide_password=False))  # fmt: skip
+    alembic(
+        ch, "upgrade", "head", DATABASE_URL=ch.url("prod").render_as_string(hide_password=False)
+    )

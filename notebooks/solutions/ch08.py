@@ -38,8 +38,11 @@ def edit_model(ch: Chapter, old: str, new: str) -> None:
 # 1. Rename posts.content to body: autogenerate sees drop + add (the values would be lost, and
 #    with NOT NULL the upgrade fails on a table with rows); the migration renames instead.
 def exercise_1(ch: Chapter) -> None:
-    edit_model(ch, "    content: Mapped[str] = mapped_column(Text)\n",
-               "    body: Mapped[str] = mapped_column(Text)\n")  # fmt: skip
+    edit_model(
+        ch,
+        "    content: Mapped[str] = mapped_column(Text)\n",
+        "    body: Mapped[str] = mapped_column(Text)\n",
+    )
     before = set((ch.sandbox / "alembic" / "versions").glob("*.py"))
     alembic(ch, "revision", "--autogenerate", "-m", "rename posts.content to body")
     write_body(

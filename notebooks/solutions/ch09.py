@@ -47,7 +47,9 @@ CREATE TRIGGER users_sync_avatar_url BEFORE INSERT OR UPDATE ON users
 def upgrade() -> None:
     op.add_column("users", sa.Column("avatar_url", sa.String(200), nullable=True))
     op.execute(SYNC)
-    op.execute("UPDATE users SET avatar_url = image_file WHERE avatar_url IS DISTINCT FROM image_file")
+    op.execute(
+        "UPDATE users SET avatar_url = image_file WHERE avatar_url IS DISTINCT FROM image_file"
+    )
 
 
 def downgrade() -> None:

@@ -10,6 +10,9 @@ no slug contains `__`), so learners who share one server never collide. Each car
 naming the learner (MARKER), and `owned()` / `cleanup()` touch only objects with both: what the
 course made for the caller. An *app* connection is the same server with such a role and its
 password, and one database.
+
+In a room (room.py) the admin connection is the learner's own login role `ws_room_<slug>`,
+and the databases the course makes are closed to other roles (no CONNECT for PUBLIC).
 """
 
 import re
@@ -24,7 +27,7 @@ from sqlalchemy.engine import URL
 
 from workshop_app.workshop.embedded import EmbeddedServer, default_home
 from workshop_app.workshop.errors import explain_connect_error
-from workshop_app.workshop.settings import ROOT, WorkshopSettings
+from workshop_app.workshop.settings import ROOM_ROLE, ROOT, WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo, parse_database_url, show, where
 
 NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # after the prefix; settings.SLUG_MAX counts on 32
@@ -49,6 +52,11 @@ class Backend:
     def marker(self) -> str:
         """The comment on every database and role the course makes for this learner."""
         return MARKER.format(self.learner)
+
+    @property
+    def in_room(self) -> bool:
+        """True when this learner connects with their room login (see room.py)."""
+        return self.admin_url.username == ROOM_ROLE + self.learner
 
     def name(self, short: str) -> str:
         """The learner's own name for a database or role, e.g. `ch03` → `ws_alice_ch03`."""
@@ -109,15 +117,25 @@ class Backend:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
             conn.execute(query)
-            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(self.marker)))  # fmt: skip
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(self.marker)
+                )
+            )
+            if self.in_room:  # other learners may not connect; the owner's members still may
+                conn.execute(
+                    sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+                        sql.Identifier(name)
+                    )
+                )
         return name
 
     def drop_database(self, short: str) -> None:
         name = self.name(short)
         with self.connect() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))  # fmt: skip
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def create_role(self, short: str, password: str | None = None) -> tuple[str, str]:
         """The learner's login role `short` with a password (generated unless given)."""
@@ -136,8 +154,9 @@ class Backend:
         with self.connect() as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
             verb = sql.SQL("ALTER" if exists else "CREATE")
-            conn.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-                verb, role, sql.Literal(password)))  # fmt: skip
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
+            )
             conn.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(role, sql.Literal(self.marker)))
             superuser = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
             if not conn.execute(superuser).fetchone()[0]:
@@ -146,8 +165,9 @@ class Backend:
                     grant += sql.SQL(" WITH INHERIT TRUE, SET TRUE")
                 conn.execute(grant)
             if timezone:
-                conn.execute(sql.SQL("ALTER ROLE {} SET timezone TO {}").format(
-                    role, sql.Literal(timezone)))  # fmt: skip
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET timezone TO {}").format(role, sql.Literal(timezone))
+                )
         return name
 
     def drop_role(self, short: str) -> None:
@@ -177,8 +197,9 @@ class Backend:
     def drop(self, dbs: list[str], roles: list[str]) -> None:
         with self.connect() as conn:
             for db in dbs:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(db)))  # fmt: skip
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db))
+                )
             for role in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 

@@ -95,10 +95,11 @@ def main_with_create_all() -> str:
     edits = {
         '"""The blog\'s API. Its schema comes from Alembic migrations: nothing here creates '
         'tables."""': '"""The blog\'s API. Its lifespan creates the tables that are missing."""',
-        "    # No Base.metadata.create_all here: `alembic upgrade head` owns the schema.\n":
-            CREATE_ALL_LIFESPAN,
+        "    # No Base.metadata.create_all here: `alembic upgrade head` owns the schema.\n": (
+            CREATE_ALL_LIFESPAN
+        ),
         "import engine, get_db": "import Base, engine, get_db",
-    }  # fmt: skip
+    }
     for old, new in edits.items():
         assert old in source, f"main.py changed; update chapters.main_with_create_all ({old})"
         source = source.replace(old, new)
@@ -277,8 +278,12 @@ def deploy_pending(ch: Chapter) -> None:
     """Production waits for a deploy: `blog` at 0001 (0002, likes, is pending), and two copies
     of it for starting two replicas at once; `naive` at head, for the one-step rename. Users
     have avatars (image_file), which the exercise renames."""
-    for which, revision in (("blog", "0001"), ("race", "0001"), ("locked", "0001"),
-                            ("naive", "head")):  # fmt: skip
+    for which, revision in (
+        ("blog", "0001"),
+        ("race", "0001"),
+        ("locked", "0001"),
+        ("naive", "head"),
+    ):
         migrate(ch, revision, which)
         with ch.engine(which).begin() as conn:
             conn.execute(text("UPDATE users SET image_file = username || '.png'"))
@@ -289,8 +294,11 @@ def leftover_test_databases(ch: Chapter) -> list[str]:
     and a test run that was killed left behind."""
     prefix = ch.backend.name(f"ch{ch.number}_")
     with ch.backend.connect() as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
-                            "AND strpos(datname, '_test_') > 0", (prefix,)).fetchall()  # fmt: skip
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
+            "AND strpos(datname, '_test_') > 0",
+            (prefix,),
+        ).fetchall()
     return [name for (name,) in rows]
 
 
@@ -303,8 +311,9 @@ def app_that_tests_its_migrations(ch: Chapter) -> None:
     with ch.backend.connect() as conn:
         conn.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(sql.Identifier(ch.role)))
         for name in leftover_test_databases(ch):
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))  # fmt: skip
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 STARTS: dict[str, Start] = {
@@ -316,7 +325,7 @@ STARTS: dict[str, Start] = {
         special_password=True,
         files=blog_before_likes_with_env,
         data=tables_from_create_all,
-    ),  # fmt: skip
+    ),
     "04": Start(
         special_password=True,  # a URL-encoded password: the direct URL in env.py copes with %
         files=alembic_at_0001_and_ch03_files,

@@ -44,8 +44,10 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"Using {backend.describe()} (nothing to start: it runs on its own).")
         else:
             started = server.start()
-            print(f"{'Started' if started else 'Already running:'} embedded PostgreSQL, "
-                  f"data in {server.data}")  # fmt: skip
+            print(
+                f"{'Started' if started else 'Already running:'} embedded PostgreSQL, "
+                f"data in {server.data}"
+            )
     elif args.action == "stop":
         if server is None:
             print("WORKSHOP_DATABASE_URL is set: the workshop does not start or stop that server.")
@@ -146,8 +148,10 @@ def cmd_reset(args: argparse.Namespace) -> int:
     number = args.chapter.zfill(2)
     if number not in STARTS:
         chapters = ", ".join(sorted(STARTS))
-        raise WorkshopError(f"There is no chapter {args.chapter!r}.",
-                            f"name one of {chapters}, e.g. `workshop reset 04`.")  # fmt: skip
+        raise WorkshopError(
+            f"There is no chapter {args.chapter!r}.",
+            f"name one of {chapters}, e.g. `workshop reset 04`.",
+        )
     started = time.perf_counter()
     ch, cloned, dropped = reset(number)
     seconds = time.perf_counter() - started
@@ -167,19 +171,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     from workshop_app.workshop.settings import chapter_notebooks as chapters
 
     if args.jobs < 1:
-        raise WorkshopError(f"-j {args.jobs} would run no notebook at all.",
-                            "give -j how many notebooks to run at a time, e.g. -j 3.")  # fmt: skip
+        raise WorkshopError(
+            f"-j {args.jobs} would run no notebook at all.",
+            "give -j how many notebooks to run at a time, e.g. -j 3.",
+        )
     files = [a for a in args.chapters if a.endswith(".ipynb")]
     if missing := [a for a in files if not Path(a).is_file()]:
-        raise WorkshopError(f"There is no notebook {', '.join(missing)}.",
-                            "name existing .ipynb files, or chapters by number, e.g. "
-                            "`workshop check 03 04`.")  # fmt: skip
+        raise WorkshopError(
+            f"There is no notebook {', '.join(missing)}.",
+            "name existing .ipynb files, or chapters by number, e.g. `workshop check 03 04`.",
+        )
     paths = [Path(a).resolve() for a in files]
     numbers = [a.zfill(2) for a in args.chapters if not a.endswith(".ipynb")]
     known = {n.name[:2] for n in chapters()}
     if missing := [n for n in numbers if n not in known]:
-        raise WorkshopError(f"There is no chapter {', '.join(missing)}.",
-                            f"name chapters by number: {', '.join(sorted(known))}.")  # fmt: skip
+        raise WorkshopError(
+            f"There is no chapter {', '.join(missing)}.",
+            f"name chapters by number: {', '.join(sorted(known))}.",
+        )
     notebooks = paths + [n for n in chapters() if n.name[:2] in numbers or not args.chapters]
     backend = choose_backend()  # start the server once, before the kernels race to do it
     backend.ensure_running()
@@ -201,15 +210,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as err:
         file = next((p for p in (out, *out.parents) if p.is_file()), None)
         problem = f"{file} is a file, not a folder" if file else (err.strerror or str(err)).lower()
-        raise WorkshopError(f"Cannot export the course to {out}: {problem}.",
-                            "give --out a folder you can write to (it is created if missing), "
-                            "e.g. --out build/course.") from None  # fmt: skip
+        raise WorkshopError(
+            f"Cannot export the course to {out}: {problem}.",
+            "give --out a folder you can write to (it is created if missing), "
+            "e.g. --out build/course.",
+        ) from None
     started = time.perf_counter()
     print(f"Exporting the course to {out} ...", flush=True)
     written = export(out)
-    print(f"{len(written)} pages in {time.perf_counter() - started:.1f} s. "
-          f"Open {out / 'index.html'} in a browser.")  # fmt: skip
+    print(
+        f"{len(written)} pages in {time.perf_counter() - started:.1f} s. "
+        f"Open {out / 'index.html'} in a browser."
+    )
     return 0
+
+
+def cmd_room(args: argparse.Namespace) -> int:
+    from workshop_app.workshop.room import cmd_room as run
+
+    return run(args)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -227,12 +246,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
     # Open the first chapter, unless told to serve another folder (Jupyter refuses a file to
     # open outside the folder it serves).
     other_root = any(a.startswith(("--ServerApp.root_dir", "--notebook-dir")) for a in args.args)
-    argv = [sys.executable, "-m", "jupyterlab", *([] if other_root else [FIRST_NOTEBOOK]),
-            *args.args]  # fmt: skip
+    argv = [*([] if other_root else [FIRST_NOTEBOOK]), *args.args]
     if is_root():  # containers and Colab run as root; JupyterLab refuses that unless told
         argv.append("--allow-root")
-    os.execv(sys.executable, argv)
-    return 0  # not reached
+    from workshop_app.workshop.lab import run  # its start-up ends in one line to act on
+
+    return run(argv, backend, None if other_root else ROOT / FIRST_NOTEBOOK)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -266,6 +285,20 @@ def parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="the course as static HTML, readable without a server")
     exp.add_argument("--out", help="target folder (default: build/course in the checkout)")
     exp.set_defaults(run=cmd_export)
+
+    room = sub.add_parser("room", help="instructors: one server, a login for each learner")
+    room.set_defaults(run=cmd_room)
+    rooms = room.add_subparsers(dest="action", required=True)
+    add = rooms.add_parser("add", help="create learners' logins; keeps existing ones")
+    add.add_argument("names", nargs="*", help="learners' names (e.g. their hub user names)")
+    add.add_argument("--file", help="a text file of names, one a line")
+    add.add_argument("--host", help="HOST[:PORT] learners connect to (default: the admin's)")
+    listing = rooms.add_parser("list", help="the learners, what they made, their connections")
+    drop = rooms.add_parser("drop", help="drop learners (all unless named) and what they made")
+    drop.add_argument("names", nargs="*", help="only these learners")
+    drop.add_argument("--yes", action="store_true", help="do not ask first (for scripts)")
+    for action in (add, listing, drop):
+        action.add_argument("--dir", help="the room's files (default: .workshop/room)")
 
     lab = sub.add_parser("lab", help="start PostgreSQL, then JupyterLab on the first chapter")
     lab.add_argument("args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")

@@ -78,10 +78,26 @@ def run_one(notebook: Path, place: dict[str, str]) -> Result:
     env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **place}
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "testpaths=",
-         "-c", str(ROOT / "pyproject.toml"), "--color=no", str(notebook)],
-        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "testpaths=",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--color=no",
+            str(notebook),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
     return Result(notebook, proc.returncode == 0, time.perf_counter() - started, proc.stdout)
 
 
@@ -93,21 +109,29 @@ def check(notebooks: list[Path], jobs: int, backend: Backend) -> int:
 def run_all(notebooks: list[Path], jobs: int, place: dict[str, str]) -> int:
     started = time.perf_counter()
     width = max(len(n.name) for n in notebooks)
-    print(f"Running {len(notebooks)} notebooks, {jobs} at a time, in a sandbox and databases "
-          f"of their own (learner {place['WORKSHOP_LEARNER']!r}) ...", flush=True)  # fmt: skip
+    print(
+        f"Running {len(notebooks)} notebooks, {jobs} at a time, in a sandbox and databases "
+        f"of their own (learner {place['WORKSHOP_LEARNER']!r}) ...",
+        flush=True,
+    )
     results = []
     # Longest first (most shell commands, then largest), so no long one starts last.
-    order = sorted(notebooks, key=lambda n: (n.read_text().count('"!'), n.stat().st_size),
-                   reverse=True)  # fmt: skip
+    order = sorted(
+        notebooks, key=lambda n: (n.read_text().count('"!'), n.stat().st_size), reverse=True
+    )
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in as_completed(pool.submit(run_one, n, place) for n in order):
             r = future.result()
             results.append(r)
-            print(f"  {r.notebook.name:{width}}  {'pass' if r.ok else 'FAIL'}  {r.seconds:5.1f} s",
-                  flush=True)  # fmt: skip
+            print(
+                f"  {r.notebook.name:{width}}  {'pass' if r.ok else 'FAIL'}  {r.seconds:5.1f} s",
+                flush=True,
+            )
     failed = [r for r in results if not r.ok]
     for r in sorted(failed, key=lambda r: r.notebook.name):
         print(f"\n===== {r.notebook.name} =====\n{r.report.rstrip()}")
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     return 1 if failed else 0

@@ -25,12 +25,23 @@ class Row:
 
 
 def rows(table: Table) -> list[Row]:
-    unique = {c.name for con in table.constraints if isinstance(con, UniqueConstraint)
-              for c in con.columns}  # fmt: skip
+    unique = {
+        c.name
+        for con in table.constraints
+        if isinstance(con, UniqueConstraint)
+        for c in con.columns
+    }
     out = []
     for col in table.columns:
-        keys = [k for k, yes in (("PK", col.primary_key), ("FK", col.foreign_keys),
-                                 ("UK", col.name in unique)) if yes]  # fmt: skip
+        keys = [
+            k
+            for k, yes in (
+                ("PK", col.primary_key),
+                ("FK", col.foreign_keys),
+                ("UK", col.name in unique),
+            )
+            if yes
+        ]
         sql_type = str(col.type.compile(dialect=postgresql.dialect())).lower()
         sql_type = sql_type.replace("timestamp with time zone", "timestamptz")
         if not col.nullable:
@@ -59,8 +70,10 @@ def svg_er(metadata: MetaData) -> str:
         for i, r in enumerate(table_rows, start=1):
             y = 10 + ROW_H * i + 15
             parts.append(f'<text x="{x + PAD}" y="{y}">{r.name}</text>')
-            parts.append(f'<text x="{x + name_w}" y="{y}" class="type">{r.sql_type}'
-                         f'<tspan class="keys"> {r.keys}</tspan></text>')  # fmt: skip
+            parts.append(
+                f'<text x="{x + name_w}" y="{y}" class="type">{r.sql_type}'
+                f'<tspan class="keys"> {r.keys}</tspan></text>'
+            )
         x += width + GAP
     for table in metadata.sorted_tables:
         for fk in table.foreign_keys:
@@ -68,8 +81,10 @@ def svg_er(metadata: MetaData) -> str:
             sx, _, scols = boxes[table.name]
             y1 = 10 + ROW_H * (tcols.index(fk.column.name) + 1) + ROW_H / 2
             y2 = 10 + ROW_H * (scols.index(fk.parent.name) + 1) + ROW_H / 2
-            parts.append(f'<path d="M{tx + tw},{y1} C{tx + tw + GAP / 2},{y1} '
-                         f'{sx - GAP / 2},{y2} {sx},{y2}" class="fk"/>')  # fmt: skip
+            parts.append(
+                f'<path d="M{tx + tw},{y1} C{tx + tw + GAP / 2},{y1} '
+                f'{sx - GAP / 2},{y2} {sx},{y2}" class="fk"/>'
+            )
             parts.append(f'<text x="{tx + tw + 4}" y="{y1 - 4}" class="card">1</text>')
             parts.append(f'<text x="{sx - 12}" y="{y2 - 4}" class="card">n</text>')
     height = 20 + ROW_H * (max(len(t.columns) for t in metadata.sorted_tables) + 1)
@@ -78,8 +93,10 @@ def svg_er(metadata: MetaData) -> str:
         ".keys{fill:#a33;font-weight:bold}.box{fill:#fff;stroke:#555}.head{fill:#dde6f0;"
         "stroke:#555}.fk{fill:none;stroke:#a33;stroke-width:1.5}.card{fill:#a33}"
     )
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{x - GAP + 10:.0f}" height="{height}">'
-            f"<style>{style}</style>{''.join(parts)}</svg>")  # fmt: skip
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{x - GAP + 10:.0f}" height="{height}">'
+        f"<style>{style}</style>{''.join(parts)}</svg>"
+    )
 
 
 def schema_diagram() -> object:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.errors import WorkshopError
+from workshop_app.workshop.places import unwritable, wsl_windows_drive
 
 DISTRIBUTION = "pg-alembic-workshop"
 MIN_PYTHON = (3, 11)
@@ -64,13 +65,63 @@ def check_server(backend: Backend) -> Iterator[Check]:
         finally:
             backend.drop_role(probe)
         yield Check(item, True, f"{name} owned by {role}, created and dropped")
-    except Exception as err:  # noqa: BLE001 - any failure here is the finding
+    except Exception as err:
         yield Check(
-            item, False, str(err).splitlines()[0],
+            item,
+            False,
+            str(err).splitlines()[0],
             "the role in WORKSHOP_DATABASE_URL needs LOGIN CREATEDB CREATEROLE (ALTER ROLE ... "
             "CREATEDB CREATEROLE; see docs/instructor-guide.md), or remove WORKSHOP_DATABASE_URL "
             "to use the embedded server.",
-        )  # fmt: skip
+        )
+
+
+MOVE_TO_LINUX = (
+    "move the course into your Linux home (in WSL: `cd ~ && git clone <the course's URL>`, then "
+    "`make lab` there), or set WORKSHOP_DATA_DIR=~/.workshop-pg in .env"
+)
+
+
+def check_places(
+    backend: Backend, proc_version: str | None = None, mounts: str | None = None
+) -> Iterator[Check]:
+    """Folders the course writes: the chapters' sandbox, the embedded server's data (not on a
+    Windows drive under WSL). `proc_version` and `mounts`: that text, for tests."""
+    from workshop_app.workshop.sandbox import sandboxes
+
+    if backend.server is not None:
+        home = backend.server.home
+        drive = wsl_windows_drive(home, proc_version, mounts)
+        blocked = unwritable(home)
+        if drive:
+            yield Check(
+                "data folder",
+                False,
+                f"{home} is on the Windows drive {drive} (WSL): "
+                "PostgreSQL cannot keep its data private there",
+                MOVE_TO_LINUX + ".",
+            )
+        elif blocked:
+            yield Check(
+                "data folder",
+                False,
+                f"cannot write to {blocked}",
+                "set WORKSHOP_DATA_DIR in .env to a folder of yours, e.g. ~/.workshop-pg.",
+            )
+        else:
+            yield Check("data folder", True, str(home))
+    sandbox = sandboxes()
+    blocked = unwritable(sandbox)
+    if blocked:
+        yield Check(
+            "sandbox folder",
+            False,
+            f"cannot write to {blocked}",
+            "copy the course into a folder of yours, or set WORKSHOP_SANDBOX_DIR to one "
+            "(e.g. ~/workshop-sandbox) in the environment JupyterLab starts from.",
+        )
+    else:
+        yield Check("sandbox folder", True, str(sandbox))
 
 
 def check_kernel() -> Check:
@@ -85,10 +136,12 @@ def check_kernel() -> Check:
     if exe in ("python", "python3") or Path(exe).resolve() == Path(sys.executable).resolve():
         return Check("Jupyter kernel", True, "python3 (this environment)")
     return Check(
-        "Jupyter kernel", False, f"python3 runs {exe}, another environment",
+        "Jupyter kernel",
+        False,
+        f"python3 runs {exe}, another environment",
         f"remove that kernel (jupyter kernelspec remove python3) or start JupyterLab with "
         f"`make lab`, which uses {sys.executable}.",
-    )  # fmt: skip
+    )
 
 
 def run_checks(backend: Backend | None = None) -> list[Check]:
@@ -100,7 +153,19 @@ def run_checks(backend: Backend | None = None) -> list[Check]:
     else:
         checks.append(Check("backend", True, backend.describe()))
         checks.append(Check("learner prefix", True, backend.prefix))
-        checks.extend(check_server(backend))
+        places = list(check_places(backend))
+        checks.extend(places)
+        if any(c.item == "data folder" and not c.ok for c in places):
+            checks.append(
+                Check(
+                    "server reachable",
+                    False,
+                    "not started: see the data folder",
+                    "the fix of the data folder above.",
+                )
+            )
+        else:
+            checks.extend(check_server(backend))
     checks.append(check_kernel())
     return checks
 

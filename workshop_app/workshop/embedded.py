@@ -116,8 +116,14 @@ class EmbeddedServer:
 
     def admin_url(self) -> URL:
         if self.password:
-            return URL.create(DRIVER, username=ADMIN, password=self.password, host="127.0.0.1",
-                              port=self.port, database="postgres")  # fmt: skip
+            return URL.create(
+                DRIVER,
+                username=ADMIN,
+                password=self.password,
+                host="127.0.0.1",
+                port=self.port,
+                database="postgres",
+            )
         return URL.create(
             DRIVER,
             username=ADMIN,
@@ -192,8 +198,17 @@ class EmbeddedServer:
             if self.password:
                 os.chown(pwfile, *_system_user())
         try:
-            self._run(self.bin("initdb"), "-D", str(scratch), "-U", ADMIN, "--encoding=UTF8",
-                      "--locale=C", "--no-sync", *auth)  # fmt: skip
+            self._run(
+                self.bin("initdb"),
+                "-D",
+                str(scratch),
+                "-U",
+                ADMIN,
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+                *auth,
+            )
         finally:
             if self.password:
                 pwfile.unlink()
@@ -274,9 +289,14 @@ class EmbeddedServer:
     def _run(self, exe: Path, *args: str) -> None:
         user = SYSTEM_USER if is_root() else None
         result = subprocess.run(
-            [str(exe), *args], user=user, capture_output=True, text=True, cwd=self.home,
-            stdin=subprocess.DEVNULL, timeout=START_TIMEOUT_S + 10,
-        )  # fmt: skip
+            [str(exe), *args],
+            user=user,
+            capture_output=True,
+            text=True,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            timeout=START_TIMEOUT_S + 10,
+        )
         if result.returncode != 0:
             raise WorkshopError(
                 f"{exe.name} failed: {(result.stderr or result.stdout).strip()}",
@@ -328,10 +348,17 @@ def _system_user() -> tuple[int, int]:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SYSTEM_USER],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SYSTEM_USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
         entry = pwd.getpwnam(SYSTEM_USER)
     return entry.pw_uid, entry.pw_gid
 

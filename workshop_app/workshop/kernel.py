@@ -77,5 +77,8 @@ def _warn_if_reset(info: object = None) -> None:
     except (KeyError, OSError):
         same = "fd" not in _watched
     if not same:
-        print(f"Chapter {_watched['number']} was reset from outside this notebook (workshop "
-              "reset). Run the chapter's first cell (setup) again.", file=sys.stderr)  # fmt: skip
+        print(
+            f"Chapter {_watched['number']} was reset from outside this notebook (workshop "
+            "reset). Run the chapter's first cell (setup) again.",
+            file=sys.stderr,
+        )

@@ -18,8 +18,17 @@ from workshop_app.workshop.output import stable_output, volatile_paths
 from workshop_app.workshop.reset import reset
 from workshop_app.workshop.urls import libpq_url
 
-__all__ = ["Chapter", "compare_with_reference", "error_line", "expect_error", "forget",
-           "libpq_url", "schema_of", "setup", "show_diff"]  # fmt: skip
+__all__ = [
+    "Chapter",
+    "compare_with_reference",
+    "error_line",
+    "expect_error",
+    "forget",
+    "libpq_url",
+    "schema_of",
+    "setup",
+    "show_diff",
+]
 
 
 def setup(number: str) -> Chapter:
@@ -39,6 +48,8 @@ def setup(number: str) -> Chapter:
     stable_output(volatile_paths(ch))
     watch_for_outside_reset(ch)
     made = ", ".join(ch.databases.values()) if STARTS[number].create else ""
-    print(f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"
-          + (f". Databases: {made}" if made else ""))  # fmt: skip
+    print(
+        f"Chapter {number} is ready. Sandbox: ./sandbox/ch{number}"
+        + (f". Databases: {made}" if made else "")
+    )
     return ch

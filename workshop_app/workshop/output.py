@@ -16,8 +16,11 @@ def volatile_paths(ch: Chapter) -> dict[str, str]:
     paths = {str(ch.sandbox): ".", str(ROOT): "<course>", sys.prefix: "<python>"}
     if ch.backend.server is not None:
         socket_dir = str(ch.backend.server.socket_dir)
-        paths |= {socket_dir: "<socket>", quote(socket_dir, safe=""): "<socket>",
-                  str(ch.backend.server.home): "<server>"}  # fmt: skip
+        paths |= {
+            socket_dir: "<socket>",
+            quote(socket_dir, safe=""): "<socket>",
+            str(ch.backend.server.home): "<server>",
+        }
     return paths
 
 
@@ -28,8 +31,9 @@ class _Scrubbed:
 
     def __init__(self, stream: object, replacements: dict[str, str]) -> None:
         self._stream = stream
-        self._pattern = re.compile("|".join(map(re.escape, sorted(replacements, key=len,
-                                                                  reverse=True))))  # fmt: skip
+        self._pattern = re.compile(
+            "|".join(map(re.escape, sorted(replacements, key=len, reverse=True)))
+        )
         self._replacements = replacements
         self._cr = ""  # a CR that ended the last chunk: its LF may start the next one
 

@@ -95,16 +95,29 @@ def start(
     sandbox = Path(sandbox or Path.cwd()).resolve()
     port = free_port()
     if command is None:
-        command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-                   "--port", str(port), "--no-access-log"]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ]
     log_path = sandbox / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            list(command), cwd=sandbox, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), "PORT": str(port)},
+            list(command),
+            cwd=sandbox,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {}), "PORT": str(port)},
             start_new_session=True,  # its own process group: stopped as a whole
             preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
-        )  # fmt: skip
+        )
     server = Server(name, process, port, sandbox, log_path, field)
     with _lock:
         _servers.append(server)
@@ -121,8 +134,10 @@ def _wait_until_answering(server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if not server.running():
-            raise RuntimeError(f"{server.name} exited (status {server.process.returncode}):\n"
-                               + server.log()[-2000:])  # fmt: skip
+            raise RuntimeError(
+                f"{server.name} exited (status {server.process.returncode}):\n"
+                + server.log()[-2000:]
+            )
         try:
             with urllib.request.urlopen(server.url + "/openapi.json", timeout=5):
                 return
@@ -178,8 +193,9 @@ def _write_pid_file(sandbox: Path) -> None:
     if not mine:
         path.unlink(missing_ok=True)
         return
-    entries = [{"name": s.name, "pid": s.process.pid, "started": _started(s.process.pid)}
-               for s in mine]  # fmt: skip
+    entries = [
+        {"name": s.name, "pid": s.process.pid, "started": _started(s.process.pid)} for s in mine
+    ]
     with contextlib.suppress(FileNotFoundError):  # the sandbox may be gone already
         path.write_text(json.dumps(entries))
 
@@ -269,7 +285,7 @@ class Traffic:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(
             t.requests < requests for t in self.tallies.values()
-        ):  # fmt: skip
+        ):
             time.sleep(0.02)
 
     def stop(self, *, at_least: int = 10, timeout: float = 30) -> None:
@@ -277,9 +293,11 @@ class Traffic:
         with self._count_lock:
             marks = {name: t.requests + at_least for name, t in self.tallies.items()}
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(
-            self.tallies[n].requests < m for n, m in marks.items()
-        ) and any(t.is_alive() for t in self._threads):  # fmt: skip
+        while (
+            time.monotonic() < deadline
+            and any(self.tallies[n].requests < m for n, m in marks.items())
+            and any(t.is_alive() for t in self._threads)
+        ):
             time.sleep(0.02)
         self._stop.set()
         for t in self._threads:
@@ -293,9 +311,11 @@ def _request(server: Server, kind: str, i: int) -> str | None:
     else:
         body = {server.field: f"{server.name} post {i}", "content": "Traffic.", "user_id": 1}
         request = urllib.request.Request(
-            server.url + "/api/posts", data=json.dumps(body).encode(), method="POST",
+            server.url + "/api/posts",
+            data=json.dumps(body).encode(),
+            method="POST",
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()

@@ -7,6 +7,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,8 +35,11 @@ class WorkshopSettings(BaseSettings):
     workshop_database_url: str | None = None
     database_url: str | None = None  # the old spelling of WORKSHOP_DATABASE_URL
     # Prefix for the databases and roles the workshop creates, so learners sharing a server
-    # never collide. Default: the operating-system user name.
+    # never collide. Default: the room's learner when the server's URL names a room login (see
+    # room.py), else the JupyterHub user, else the operating-system user name.
     workshop_learner: str | None = None
+    # Set by JupyterHub for each user's server (where the OS user is often `jovyan` for all).
+    jupyterhub_user: str | None = None
     # Where the embedded server keeps its data. Default: .workshop/postgres in the checkout
     # (as root: a folder under /var/lib, see embedded.py).
     workshop_data_dir: Path | None = None
@@ -54,7 +58,11 @@ class WorkshopSettings(BaseSettings):
         return None
 
     def learner(self) -> str:
-        return learner_slug(self.workshop_learner or getpass.getuser())
+        if self.workshop_learner:
+            return learner_slug(self.workshop_learner)
+        if slug := room_learner(self.workshop_database_url or self.database_url):
+            return slug
+        return learner_slug(self.jupyterhub_user or getpass.getuser())
 
 
 _noticed: list[bool] = []
@@ -63,13 +71,34 @@ _noticed: list[bool] = []
 def notice_old_spelling() -> None:
     if not _noticed:
         _noticed.append(True)
-        print("Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
-              "is the blog's own); rename DATABASE_URL in your .env or environment.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
+            "is the blog's own); rename DATABASE_URL in your .env or environment.",
+            file=sys.stderr,
+        )
 
 
 # `ws_` + slug + `__` + the longest short name (32, backend.NAME) fits PostgreSQL's 63 bytes.
 SLUG_MAX = 24
+
+
+# A room's learner logs in as `ws_room_<slug>` (room.py): the slug is theirs as it stands.
+ROOM_ROLE = "ws_room_"
+SLUG = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+
+
+def room_learner(database_url: str | None) -> str | None:
+    """The learner's slug when the server URL's role is a room login, else None."""
+    if not database_url:
+        return None
+    try:
+        user = urlsplit(database_url.strip()).username or ""
+    except ValueError:
+        return None  # urls.parse_database_url names the problem
+    slug = unquote(user).removeprefix(ROOM_ROLE)
+    if user.startswith(ROOM_ROLE) and len(slug) <= SLUG_MAX and SLUG.match(slug):
+        return slug
+    return None
 
 
 def learner_slug(name: str) -> str:

@@ -17,8 +17,13 @@ from workshop_app.workshop.settings import ROOT
 @cache
 def digest() -> str:
     """What templates are built from: the app, the workshop's code, the migrations."""
-    sources = sorted([*(ROOT / "workshop_app").rglob("*.py"), *(ROOT / "alembic").rglob("*.py"),
-                      ROOT / "alembic.ini"])  # fmt: skip
+    sources = sorted(
+        [
+            *(ROOT / "workshop_app").rglob("*.py"),
+            *(ROOT / "alembic").rglob("*.py"),
+            ROOT / "alembic.ini",
+        ]
+    )
     h = hashlib.sha256()
     for path in sources:
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
@@ -47,8 +52,9 @@ def clone_templates(ch: Chapter) -> bool:
         return False
 
     def clone(short: str) -> str:
-        return backend.create_database(f"ch{ch.number}_{short}", owner=ch.role,
-                                       template=shorts[short])  # fmt: skip
+        return backend.create_database(
+            f"ch{ch.number}_{short}", owner=ch.role, template=shorts[short]
+        )
 
     # Each clone copies files and waits on I/O: clone the chapter's databases side by side.
     with ThreadPoolExecutor(max_workers=len(shorts)) as pool:

@@ -69,8 +69,13 @@ def libpq_conninfo(url: URL, **overrides: object) -> str:
 
     params: dict[str, object] = {"connect_timeout": 5}
     params.update({k: ",".join(v) if isinstance(v, tuple) else v for k, v in url.query.items()})
-    fields = {"host": url.host, "port": url.port, "user": url.username,
-              "password": url.password, "dbname": url.database}  # fmt: skip
+    fields = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+    }
     params.update({k: v for k, v in fields.items() if v is not None})
     params.update(overrides)
     return make_conninfo(**{k: v for k, v in params.items() if v is not None})

@@ -29,11 +29,15 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     if offset is None:
         return hint("that is a naive datetime: which instant is it? Give it a time zone.")
     if value != expected:
-        return hint(f"{value.isoformat()} is {abs(value - expected)} "
-                    f"{'after' if value > expected else 'before'} the post's instant.")  # fmt: skip
+        return hint(
+            f"{value.isoformat()} is {abs(value - expected)} "
+            f"{'after' if value > expected else 'before'} the post's instant."
+        )
     if offset != timedelta(0):
-        return hint(f"that is the right instant, but at {value.isoformat()[-6:]}: in UTC its "
-                    "utcoffset() is zero. Convert it with .astimezone(UTC).")  # fmt: skip
+        return hint(
+            f"that is the right instant, but at {value.isoformat()[-6:]}: in UTC its "
+            "utcoffset() is zero. Convert it with .astimezone(UTC)."
+        )
     return correct("09:30 at -05:00 is 14:30 UTC: the same instant, written in UTC.")
 
 
@@ -50,19 +54,23 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
             conn.exec_driver_sql(
                 f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamp USING {answer}"
             )
-        except Exception as err:  # noqa: BLE001 - the learner's SQL may fail in any way
+        except Exception as err:
             return refused(err)
         values = dict(conn.execute(text("SELECT id, created_at FROM legacy")).all())
     expected = {1: datetime(2026, 1, 5, 9, 0), 2: datetime(2026, 7, 1, 12, 0)}
     for id_, season, utc in ((1, "winter", "08:00"), (2, "summer", "10:00")):
         if values.get(id_) != expected[id_]:
             got = f"the wall time {values[id_]:%H:%M}" if values.get(id_) else "empty"
-            return hint(f"the {season} post, {utc} UTC, came back as {got}, not the Paris "
-                        f"wall time {expected[id_]:%H:%M}: a timestamptz becomes the wall "
-                        "time of which zone? Name it (a fixed offset ignores summer "
-                        "time).")  # fmt: skip
-    return correct("each instant back to its Paris wall time, summer and winter, in any "
-                   "session: AT TIME ZONE works both ways.")  # fmt: skip
+            return hint(
+                f"the {season} post, {utc} UTC, came back as {got}, not the Paris "
+                f"wall time {expected[id_]:%H:%M}: a timestamptz becomes the wall "
+                "time of which zone? Name it (a fixed offset ignores summer "
+                "time)."
+            )
+    return correct(
+        "each instant back to its Paris wall time, summer and winter, in any "
+        "session: AT TIME ZONE works both ways."
+    )
 
 
 # The story's posts (chapters.SEED_SQL), as instants.
@@ -109,17 +117,21 @@ def in_new_york(ch: Chapter) -> str:
                 if step[0] == "upgrade":
                     for id_, instant in SEED.items():
                         if rows.get(id_) != instant:
-                            return (f"post {id_}, written at {instant:%H:%M} UTC, reads "
-                                    f"{rows[id_].astimezone(UTC):%H:%M} UTC after the upgrade: "
-                                    "the wall times were read in the session's time zone. "
-                                    "Make the migration itself say which zone they are "
-                                    "in.")  # fmt: skip
+                            return (
+                                f"post {id_}, written at {instant:%H:%M} UTC, reads "
+                                f"{rows[id_].astimezone(UTC):%H:%M} UTC after the upgrade: "
+                                "the wall times were read in the session's time zone. "
+                                "Make the migration itself say which zone they are "
+                                "in."
+                            )
                     what = "upgrade"
                 else:
                     for id_, instant in SEED.items():
                         if rows.get(id_) != instant.replace(tzinfo=None):
-                            return (f"after the downgrade post {id_} reads {rows[id_]}, not "
-                                    f"its UTC wall time {instant:%Y-%m-%d %H:%M}.")  # fmt: skip
+                            return (
+                                f"after the downgrade post {id_} reads {rows[id_]}, not "
+                                f"its UTC wall time {instant:%Y-%m-%d %H:%M}."
+                            )
                     what = "downgrade"
                 if found["rewritten"]:
                     return f"the {what} rewrote posts."
@@ -145,39 +157,55 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
         engine.dispose()
     legacy, version = found["type"] == "timestamp without time zone", found["version"]
     if legacy and version == "0002":
-        return waiting("staging is at 0002 with the legacy column: write the migration, "
-                       "then run it on staging from a New York session.")  # fmt: skip
+        return waiting(
+            "staging is at 0002 with the legacy column: write the migration, "
+            "then run it on staging from a New York session."
+        )
     if found["type"] != "timestamp with time zone":
-        return hint(f"staging's posts.date_posted is {found['type']}, with alembic_version "
-                    f"at {version}: it should be timestamp with time zone.")  # fmt: skip
+        return hint(
+            f"staging's posts.date_posted is {found['type']}, with alembic_version "
+            f"at {version}: it should be timestamp with time zone."
+        )
     if version == "0002":
-        return hint("the column is converted but alembic_version still says 0002: make "
-                    "the change with a migration and `alembic upgrade`, so the history "
-                    "knows.")  # fmt: skip
+        return hint(
+            "the column is converted but alembic_version still says 0002: make "
+            "the change with a migration and `alembic upgrade`, so the history "
+            "knows."
+        )
     if set(rows) != set(SEED):
         return hint(f"staging had posts {sorted(SEED)}; it now has {sorted(rows)}.")
     for id_, instant in SEED.items():
         if rows[id_] != instant:
             moved = rows[id_] - instant
             sign = "+" if moved > timedelta(0) else "-"
-            return hint(f"post {id_} was written at {instant:%Y-%m-%d %H:%M} UTC and now "
-                        f"reads {rows[id_].astimezone(UTC):%H:%M} UTC ({sign}{abs(moved)}): "
-                        "the wall times were read in the session's time zone, not as "
-                        "UTC.")  # fmt: skip
+            return hint(
+                f"post {id_} was written at {instant:%Y-%m-%d %H:%M} UTC and now "
+                f"reads {rows[id_].astimezone(UTC):%H:%M} UTC ({sign}{abs(moved)}): "
+                "the wall times were read in the session's time zone, not as "
+                "UTC."
+            )
     if version not in heads(ch):
-        return hint(f"staging is at {version}, not at the head of your history "
-                    f"({', '.join(sorted(heads(ch)))}).")  # fmt: skip
+        return hint(
+            f"staging is at {version}, not at the head of your history "
+            f"({', '.join(sorted(heads(ch)))})."
+        )
     if found["rewritten"]:
-        return hint("every instant is right, but posts was rewritten (it has a new file, see "
-                    "pg_relation_filenode): a USING clause always rewrites. Which conversion "
-                    "above was metadata only, and how can the migration make sure of it, "
-                    "whatever PGTZ says?")  # fmt: skip
+        return hint(
+            "every instant is right, but posts was rewritten (it has a new file, see "
+            "pg_relation_filenode): a USING clause always rewrites. Which conversion "
+            "above was metadata only, and how can the migration make sure of it, "
+            "whatever PGTZ says?"
+        )
     problem = in_new_york(ch)
     if problem:
-        return hint(f"staging is right, but your migration, run on a scratch copy of staging from "
-                    f"a New York session (PGTZ=America/New_York): {problem}")  # fmt: skip
-    return correct(f"timestamptz, every instant kept, staging at {version}, and posts kept "
-                   "its file: metadata only, from a New York session too.")  # fmt: skip
+        return hint(
+            f"staging is right, but your migration, run on a scratch copy of staging from "
+            f"a New York session (PGTZ=America/New_York): {problem}"
+        )
+    return correct(
+        f"timestamptz, every instant kept, staging at {version}, and posts kept "
+        "its file: metadata only, from a New York session too."
+    )
 
 
 EXERCISES = {

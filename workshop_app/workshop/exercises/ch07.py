@@ -37,11 +37,15 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     if revisions == ("0006",):
         return correct("the merge is the one head, and it comes after both branches.")
     if set(revisions) == {"0004", "0005"}:
-        return hint("the merge already has those two parents: a second child of both would be a "
-                    "second head, and the history would need another merge.")  # fmt: skip
+        return hint(
+            "the merge already has those two parents: a second child of both would be a "
+            "second head, and the history would need another merge."
+        )
     if set(revisions) & {"0004", "0005", "0003"}:
-        return hint("a revision that is not the head gets a second child: two heads again, "
-                    "and the one you skipped may not have run before yours.")  # fmt: skip
+        return hint(
+            "a revision that is not the head gets a second child: two heads again, "
+            "and the one you skipped may not have run before yours."
+        )
     if "head" in revisions or "heads" in revisions:
         return hint("down_revision names revision ids; which id is the head now?")
     return hint("give the revision id (a string) that comes after both branches.")
@@ -101,8 +105,13 @@ def squawk_findings(ch: Chapter, rev: Any) -> tuple[list[str], str]:
     if sql.returncode != 0:
         lines = (sql.stderr.strip() or sql.stdout.strip()).splitlines() or ["(no output)"]
         return [], lines[-1]
-    lint = subprocess.run([venv_command("squawk"), "--reporter", "gcc"], input=sql.stdout,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    lint = subprocess.run(
+        [venv_command("squawk"), "--reporter", "gcc"],
+        input=sql.stdout,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return [rule for rule in FINDINGS if rule in lint.stdout], sql.stdout
 
 
@@ -127,39 +136,53 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
         engine.dispose()
     found = learners_revision(ch)
     if found is None and not indexes:
-        return waiting("no migration creates an index on posts.date_posted yet, and prod has "
-                       "none: write the migration, then deploy it to prod.")  # fmt: skip
+        return waiting(
+            "no migration creates an index on posts.date_posted yet, and prod has "
+            "none: write the migration, then deploy it to prod."
+        )
     invalid = [i.name for i in indexes if not i.valid]
     if invalid:
-        return hint(f"prod has an INVALID index {', '.join(invalid)} (a failed CONCURRENTLY "
-                    "build leaves one): drop it with DROP INDEX CONCURRENTLY, then deploy "
-                    "again.")  # fmt: skip
+        return hint(
+            f"prod has an INVALID index {', '.join(invalid)} (a failed CONCURRENTLY "
+            "build leaves one): drop it with DROP INDEX CONCURRENTLY, then deploy "
+            "again."
+        )
     if found is None:
-        return hint("prod has an index on date_posted, but no migration creates it: made "
-                    "by hand, it is missing from every other database. Write the "
-                    "migration.")  # fmt: skip
+        return hint(
+            "prod has an index on date_posted, but no migration creates it: made "
+            "by hand, it is missing from every other database. Write the "
+            "migration."
+        )
     rev, script = found
     rules, sql = squawk_findings(ch, rev)
     if not rules and "CONCURRENTLY" not in sql:
-        return hint(f"`alembic upgrade ... --sql` for {rev.revision} failed or has no "
-                    f"CREATE INDEX CONCURRENTLY: {sql.strip().splitlines()[-1][:200]}")  # fmt: skip
+        return hint(
+            f"`alembic upgrade ... --sql` for {rev.revision} failed or has no "
+            f"CREATE INDEX CONCURRENTLY: {sql.strip().splitlines()[-1][:200]}"
+        )
     if rules:
         return hint(f"squawk on revision {rev.revision}'s SQL: {FINDINGS[rules[0]]}")
     if not indexes:
-        return hint(f"revision {rev.revision} looks right; prod has no index on date_posted "
-                    "yet: deploy it (DATABASE_URL=... alembic upgrade head).")  # fmt: skip
+        return hint(
+            f"revision {rev.revision} looks right; prod has no index on date_posted "
+            "yet: deploy it (DATABASE_URL=... alembic upgrade head)."
+        )
     heads = set(script.get_heads())
     if version not in heads:
         return hint(f"prod is at {version}, not at the head ({', '.join(sorted(heads))}).")
     drift = alembic_check(ch)
     if drift:
-        return hint(f"prod has the index, but `alembic check` on prod fails: {drift[:300]}. "
-                    "The models must declare what the migrations build (the index on "
-                    "Post.date_posted, with the same name), or the next autogenerate drops "
-                    "it and CI fails.")  # fmt: skip
-    return correct(f"prod is at {version} and its index {indexes[0].name} on date_posted is "
-                   "valid, built CONCURRENTLY by a migration that squawk passes, and "
-                   "`alembic check` finds the models in step.")  # fmt: skip
+        return hint(
+            f"prod has the index, but `alembic check` on prod fails: {drift[:300]}. "
+            "The models must declare what the migrations build (the index on "
+            "Post.date_posted, with the same name), or the next autogenerate drops "
+            "it and CI fails."
+        )
+    return correct(
+        f"prod is at {version} and its index {indexes[0].name} on date_posted is "
+        "valid, built CONCURRENTLY by a migration that squawk passes, and "
+        "`alembic check` finds the models in step."
+    )
 
 
 EXERCISES = {
@@ -167,5 +190,5 @@ EXERCISES = {
     2: Exercise(ex2, start="Give a revision id, or a tuple of them."),
     3: Exercise(
         ex3, start="Write the migration (alembic revision), then deploy it to prod.", hands_on=True
-    ),  # fmt: skip
+    ),
 }

@@ -69,8 +69,10 @@ def applied(ch: Chapter, files: dict[str, str], version: str | None) -> Result |
     if len(tips) != 1:
         return hint(f"the history has {len(tips)} heads ({', '.join(sorted(tips))}): one expected.")
     if version not in tips:
-        return hint(f"the database is at {version}, the newest migration is {tips.pop()}: run "
-                    "`alembic upgrade head` (and read its error if it fails).")  # fmt: skip
+        return hint(
+            f"the database is at {version}, the newest migration is {tips.pop()}: run "
+            "`alembic upgrade head` (and read its error if it fails)."
+        )
     return None
 
 
@@ -107,15 +109,19 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     )
     story = {t: b for t, b in (texts["story"] or {}).items() if t in STORY_CONTENT}
     if texts["empty"] or story != STORY_CONTENT:
-        return hint(f"{texts['empty']} posts lost their text: the migration dropped content and "
-                    "added an empty body. Rename the column instead (and restore the data: "
-                    "`workshop reset 08` starts the chapter over).")  # fmt: skip
+        return hint(
+            f"{texts['empty']} posts lost their text: the migration dropped content and "
+            "added an empty body. Rename the column instead (and restore the data: "
+            "`workshop reset 08` starts the chapter over)."
+        )
     if texts["nullable"] != "NO":
         return hint("body may be NULL now; content was NOT NULL.")
     for rev in new_files:
         if re.search(r"drop_column\(\s*['\"]posts['\"],\s*['\"]content['\"]", files[rev]):
-            return hint(f"migration {rev} still drops content in its upgrade or downgrade: "
-                        "rename both ways.")  # fmt: skip
+            return hint(
+                f"migration {rev} still drops content in its upgrade or downgrade: "
+                "rename both ways."
+            )
     return correct("renamed in the catalog: every post kept its text, and the model agrees.")
 
 
@@ -133,18 +139,23 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     model = (ch.sandbox / "blog" / "models.py").read_text()
     new_files = mentioning(files, "pinned")
     if not facts["has_value"] and not new_files:
-        return waiting("write the migration with `alembic revision -m ...` (autogenerate "
-                       "does not see ENUM values).")  # fmt: skip
+        return waiting(
+            "write the migration with `alembic revision -m ...` (autogenerate "
+            "does not see ENUM values)."
+        )
     if problem := applied(ch, files, facts["version"]):
         if new_files and not facts["has_value"]:
-            return hint(problem.message + " If PostgreSQL said \"unsafe use of new value\": the "
-                        "value must be committed before the UPDATE uses it.")  # fmt: skip
+            return hint(
+                problem.message + ' If PostgreSQL said "unsafe use of new value": the '
+                "value must be committed before the UPDATE uses it."
+            )
         return problem
     if not facts["has_value"]:
         return hint("post_status has no value pinned yet.")
     if len(new_files) != 1:
-        return hint(f"do it in one migration; {len(new_files)} mention pinned "
-                    f"({', '.join(new_files)}).")  # fmt: skip
+        return hint(
+            f"do it in one migration; {len(new_files)} mention pinned ({', '.join(new_files)})."
+        )
     if "IF NOT EXISTS" not in files[new_files[0]].upper():
         return hint("make ADD VALUE safe to run again: ADD VALUE IF NOT EXISTS.")
     pins = state(
@@ -155,8 +166,10 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
         FROM posts""",
     )
     if not pins["hello"] or pins["pinned"] != 1:
-        return hint(f"{pins['pinned']} posts are pinned: the migration should pin exactly the "
-                    "post titled 'Hello, blog'.")  # fmt: skip
+        return hint(
+            f"{pins['pinned']} posts are pinned: the migration should pin exactly the "
+            "post titled 'Hello, blog'."
+        )
     if not re.search(r"['\"]pinned['\"]", model):
         return hint("the database knows pinned, the model's Enum does not: add it there too.")
     return correct("the value was committed before the same migration used it.")

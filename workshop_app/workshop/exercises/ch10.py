@@ -60,8 +60,12 @@ def run_test(project: Path) -> subprocess.CompletedProcess[str]:
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "--tb=no", "-rfE", NODE],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def why(run: subprocess.CompletedProcess[str]) -> str:
@@ -84,8 +88,10 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
         last = test.body[-1]
         if isinstance(last, ast.Expr) and getattr(last.value, "value", None) is Ellipsis:
             return waiting("replace the `...` body of test_single_head, then run this cell.")
-        return hint("that body cannot fail, so it tests nothing: ask the history for its heads "
-                    "(alembic.script.ScriptDirectory) and assert there is one.")  # fmt: skip
+        return hint(
+            "that body cannot fail, so it tests nothing: ask the history for its heads "
+            "(alembic.script.ScriptDirectory) and assert there is one."
+        )
     good = run_test(ch.sandbox)
     if good.returncode != 0:
         return hint(f"test_single_head fails on this history, which has one head: {why(good)}")
@@ -102,8 +108,10 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
         (versions / "9999_second_head.py").write_text(SECOND_HEAD.format(parent=match[1]))
         broken = run_test(copy)
     if broken.returncode == 0:
-        return hint("test_single_head also passes on a copy of the history with a second head: "
-                    "it must fail when there are two heads.")  # fmt: skip
+        return hint(
+            "test_single_head also passes on a copy of the history with a second head: "
+            "it must fail when there are two heads."
+        )
     return correct("it passes on a history with one head and fails when a second head appears.")
 
 
@@ -120,13 +128,17 @@ HINTS_2 = {
 def ex2(answer: object, ch: Chapter | None) -> Result:
     given = str(answer).strip().strip("`'\" ").split("::")[-1].removesuffix("()")
     if given == ANSWER_2:
-        return correct("the posts written before the rename lose their titles: drop + add keeps "
-                       "the column's name out of the data. A rename is `op.alter_column(..., "
-                       "new_column_name=...)`.")  # fmt: skip
+        return correct(
+            "the posts written before the rename lose their titles: drop + add keeps "
+            "the column's name out of the data. A rename is `op.alter_column(..., "
+            "new_column_name=...)`."
+        )
     if given in HINTS_2:
         return hint(HINTS_2[given])
-    return hint("give the name of one of the four test functions in tests/test_migrations.py; "
-                "think about which one has rows in its database.")  # fmt: skip
+    return hint(
+        "give the name of one of the four test functions in tests/test_migrations.py; "
+        "think about which one has rows in its database."
+    )
 
 
 EXERCISES = {
