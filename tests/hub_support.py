@@ -28,24 +28,24 @@ import psutil
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.settings import ROOT
 
 PROXY = ROOT / ".workshop" / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 MARK = "WORKSHOP_HUB_TEST"  # in the environment of every process the test's hub starts
 
 
-def learner_settings(name: str, server: Backend) -> dict[str, str]:
-    """The settings hub user `name`'s server gets (through the spawner's environment): the
-    shared server and the learner's own prefix.
+def learner_settings(name: str, room_folder: Path) -> dict[str, str]:
+    """The settings hub user `name`'s server gets (through the spawner's environment): the line
+    `workshop room` wrote for that learner (room.csv's `env`), a login of their own on the
+    shared server. Nothing else: the learner's prefix comes from that login."""
+    import csv
 
-    Today every learner gets the shared server's admin URL and WORKSHOP_LEARNER=name. The one
-    place to change once `workshop room` hands out a role per learner (its URL instead of the
-    admin's) and the prefix comes from JUPYTERHUB_USER (then no WORKSHOP_LEARNER)."""
-    return {
-        "WORKSHOP_DATABASE_URL": server.admin_url.render_as_string(hide_password=False),
-        "WORKSHOP_LEARNER": name,
-    }
+    from workshop_app.workshop.settings import learner_slug
+
+    with (room_folder / "room.csv").open(newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["learner"] == learner_slug(name))
+    key, _, value = row["env"].partition("=")
+    return {key: value}
 
 
 # The learner's server command (bash -c): the guide's, with this machine's paths.

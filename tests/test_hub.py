@@ -1,21 +1,22 @@
 """The course on a real JupyterHub: three learners log in, the hub starts their servers, and a
 chapter runs in each, at the same time, through their servers' kernels, against one shared
-PostgreSQL (the configured one: embedded, or WORKSHOP_DATABASE_URL). Every learner's chapter
-passes, and each learner's databases carry that learner's prefix only.
+PostgreSQL where `workshop room` gave each learner a login of their own (PostgreSQL 18 from the
+wheel with passwords over TCP, and the PostgreSQL 15 on 127.0.0.1:5432 when there is one). Every
+learner's chapter passes, each learner's databases carry that learner's prefix only, and no
+learner's kernel can open another learner's database.
 
 Needs `jupyterhub` (the `hub` extra) and configurable-http-proxy (npm, in .workshop/hub-proxy):
 `make test` installs both. Without them the test fails in CI and is skipped elsewhere."""
 
 import asyncio
-import dataclasses
 import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import exercise_support
 import pytest
+from helpers import AdminServer
 from hub_support import (
     PROXY,
     Hub,
@@ -28,9 +29,10 @@ from hub_support import (
     stop_hub,
     token_for,
 )
-from sqlalchemy.engine import make_url
 
-from workshop_app.workshop.backend import Backend
+from workshop_app.workshop import room
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.settings import WorkshopSettings
 
 pytestmark = pytest.mark.hub
 
@@ -137,17 +139,32 @@ def reaches(hub: Hub, name: str, kernel: str, database: str) -> bool:
     return "REACHED True" in run.output
 
 
+def instructor_backend(server: AdminServer) -> Backend:
+    """The instructor's backend: the server's least-privileged admin, as `workshop room` runs."""
+    settings = WorkshopSettings(
+        _env_file=None,
+        workshop_database_url=server.admin_url,
+        database_url=None,
+        workshop_learner="t_hub_instructor",
+    )
+    return choose_backend(settings)
+
+
 def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
-    backend: Backend, tmp_path: Path
+    least_admin: AdminServer, tmp_path: Path
 ) -> None:
     needs_the_hub()
+    instructor = instructor_backend(least_admin)
     run = os.urandom(4).hex()
     names = [f"t_hub_{run}_{who}" for who in LEARNERS]  # hub user = learner name = slug
-    settings = {name: learner_settings(name, backend) for name in names}
+    folder = tmp_path / "room"
     chapter = json.loads((Path(__file__).parents[1] / "notebooks" / CHAPTER).read_text())
     cells = ["".join(c["source"]) for c in chapter["cells"] if c["cell_type"] == "code"]
     hub = None
     try:
+        room.add(instructor, names, folder, None)
+        settings = {name: learner_settings(name, folder) for name in names}
+        assert all(set(s) == {"WORKSHOP_DATABASE_URL"} for s in settings.values())
         hub = start_hub(tmp_path, settings)
         assert log_in(hub, names[0], "not-the-password") is None  # the password is checked
         assert log_in(hub, "t_hub_stranger", hub.password) is None  # only the room's learners
@@ -158,7 +175,7 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
         assert max(r["started"] for r in runs) < min(r["finished"] for r in runs)
 
         probes = {n: probe(hub, n, r["kernel"]) for n, r in zip(names, runs, strict=True)}
-        with backend.connect() as conn:  # the three learners' databases, on the shared server
+        with instructor.connect() as conn:  # the three learners' databases, on the shared server
             every = {
                 row[0]
                 for row in conn.execute(
@@ -168,7 +185,7 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
             }
         for name, p in probes.items():
             assert p["user"] == name, p  # set by the hub: the server is this learner's
-            assert p["kind"] == "url" and p["prefix"] == f"ws_{name}__", p
+            assert p["kind"] == "url" and p["prefix"] == f"ws_{name}__", p  # from the login
             home = tmp_path / "homes" / name  # the spawner's home, the learner's own course
             assert p["home"] == str(home) and p["code"].startswith(f"{home}/course/"), p
             assert p["owned"], f"{name}'s chapter made no databases"
@@ -177,20 +194,14 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
             assert set(p["owned"]) == mine, (name, p["owned"], mine)
         assert every == set().union(*(set(p["owned"]) for p in probes.values()))
 
-        # With a login of each learner's own (the room's), no learner's kernel can open another
-        # learner's database. With today's shared admin URL every kernel can (what the room fixes).
-        own_logins = all(
-            make_url(s["WORKSHOP_DATABASE_URL"]).username != backend.admin_url.username
-            for s in settings.values()
-        )
+        # Each learner's own login: no kernel can open another learner's database.
         for i, name in enumerate(names):
             theirs = probes[names[i - 1]]["owned"][0]  # the previous learner's
-            reached = reaches(hub, name, runs[i]["kernel"], theirs)
-            assert reached is not own_logins, f"{name}: reached {theirs}: {reached}"
+            assert not reaches(hub, name, runs[i]["kernel"], theirs), f"{name} reached {theirs}"
     finally:
         try:
             if hub is not None:
                 stop_hub(hub)
         finally:
-            for name in names:
-                exercise_support.drop_learner(dataclasses.replace(backend, learner=name))
+            dropped, failed = room.drop(instructor, names, folder)
+            assert not failed, failed
