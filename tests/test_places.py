@@ -58,7 +58,9 @@ def test_only_under_wsl_does_a_mnt_folder_count_as_a_windows_drive() -> None:
 
 
 def embedded_with_data_in(folder: Path):
-    return choose_backend(WorkshopSettings(database_url=None, workshop_data_dir=folder))
+    return choose_backend(
+        WorkshopSettings(workshop_database_url=None, database_url=None, workshop_data_dir=folder)
+    )
 
 
 def test_doctor_says_a_wsl_checkout_on_a_windows_drive_cannot_hold_data_and_what_to_do() -> None:
@@ -82,7 +84,7 @@ def test_doctor_says_a_wsl_checkout_on_a_windows_drive_cannot_hold_data_and_what
 
 def test_doctor_leaves_the_data_folder_alone_for_a_server_from_database_url() -> None:
     url = "postgresql+psycopg://ada@db.example.com/postgres"
-    backend = choose_backend(WorkshopSettings(database_url=url))
+    backend = choose_backend(WorkshopSettings(workshop_database_url=url))
     items = [c.item for c in check_places(backend, WSL2_VERSION, WSL2_MOUNTS)]
     assert items == ["sandbox folder"]
 

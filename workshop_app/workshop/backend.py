@@ -15,20 +15,24 @@ In a room (room.py) the admin connection is the learner's own login role `ws_roo
 and the databases the course makes are closed to other roles (no CONNECT for PUBLIC).
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
 from sqlalchemy.engine import URL
 
 from workshop_app.workshop.embedded import EmbeddedServer, default_home
 from workshop_app.workshop.errors import explain_connect_error
 from workshop_app.workshop.settings import ROOM_ROLE, ROOT, WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo, parse_database_url, show, where
+
+if TYPE_CHECKING:  # psycopg is imported where a connection is made: `db url` starts quicker
+    import psycopg
 
 NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # after the prefix; settings.SLUG_MAX counts on 32
 MARKER = "Made by the pg-alembic-workshop course for learner {}; `workshop db cleanup` drops it."
@@ -88,6 +92,8 @@ class Backend:
     def connect(self, database: str | None = None) -> psycopg.Connection:
         """An admin connection. On PostgreSQL 16+ a role it creates, even by hand (chapter 02),
         is granted to the admin with SET and INHERIT, so it can own databases (see set_role)."""
+        import psycopg
+
         url = self.admin_url if database is None else self.url(database)
         log = self.server.log if self.server is not None else None
         try:
@@ -108,6 +114,8 @@ class Backend:
         self, short: str, *, owner: str | None = None, template: str | None = None
     ) -> str:
         """(Re)create the learner's database `short`; returns its full name."""
+        from psycopg import sql
+
         name = self.name(short)
         self.drop_database(short)
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
@@ -131,6 +139,8 @@ class Backend:
         return name
 
     def drop_database(self, short: str) -> None:
+        from psycopg import sql
+
         name = self.name(short)
         with self.connect() as conn:
             conn.execute(
@@ -149,6 +159,8 @@ class Backend:
         An admin that is not a superuser (LOGIN CREATEDB CREATEROLE) becomes a member of the
         role: to create databases it owns (16+: SET), to read, copy and drop them (INHERIT).
         """
+        from psycopg import sql
+
         name = self.name(short)
         role = sql.Identifier(name)
         with self.connect() as conn:
@@ -171,6 +183,8 @@ class Backend:
         return name
 
     def drop_role(self, short: str) -> None:
+        from psycopg import sql
+
         with self.connect() as conn:
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name(short))))
 
@@ -195,6 +209,8 @@ class Backend:
         return dbs, roles
 
     def drop(self, dbs: list[str], roles: list[str]) -> None:
+        from psycopg import sql
+
         with self.connect() as conn:
             for db in dbs:
                 conn.execute(

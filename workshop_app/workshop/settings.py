@@ -9,9 +9,35 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 ROOT = Path(__file__).resolve().parents[2]
+
+
+FIELDS: dict[str, type] = {
+    "workshop_database_url": str,
+    "database_url": str,
+    "workshop_learner": str,
+    "jupyterhub_user": str,
+    "workshop_data_dir": Path,
+    "workshop_pg_port": int,
+}
+
+
+def typed(key: str, kind: type, raw: object) -> object:
+    """A setting's value as its kind; unset and empty are None."""
+    if raw is None or raw == "":
+        return None
+    if kind is int and not isinstance(raw, int):
+        try:
+            return int(str(raw))
+        except ValueError:
+            from workshop_app.workshop.errors import WorkshopError
+
+            raise WorkshopError(
+                f"{key}={raw!r} is not a number.", f"give {key} a port number, e.g. 55432."
+            ) from None
+    if kind is Path:
+        return Path(raw).expanduser()
+    return raw
 
 
 def chapter_notebooks() -> list[Path]:
@@ -27,24 +53,40 @@ def chapter_title(nb: dict, *, plain: bool = False) -> str:
     return title.replace("`", "") if plain else title
 
 
-class WorkshopSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
+class WorkshopSettings:
+    """The workshop's settings: given values first, then the environment, then the checkout's
+    `.env` (UPPER_CASE names; python-dotenv reads the file). The blog itself reads its settings
+    with pydantic-settings, as the tutorial does; here plain reading keeps every `workshop`
+    command quick to start."""
 
     # Any PostgreSQL server, as a role that may create databases (and roles). Unset: embedded.
     # (DATABASE_URL is the blog's own URL, as in the tutorial; see server_url for the old use.)
-    workshop_database_url: str | None = None
-    database_url: str | None = None  # the old spelling of WORKSHOP_DATABASE_URL
+    workshop_database_url: str | None
+    database_url: str | None  # the old spelling of WORKSHOP_DATABASE_URL
     # Prefix for the databases and roles the workshop creates, so learners sharing a server
     # never collide. Default: the room's learner when the server's URL names a room login (see
     # room.py), else the JupyterHub user, else the operating-system user name.
-    workshop_learner: str | None = None
+    workshop_learner: str | None
     # Set by JupyterHub for each user's server (where the OS user is often `jovyan` for all).
-    jupyterhub_user: str | None = None
+    jupyterhub_user: str | None
     # Where the embedded server keeps its data. Default: .workshop/postgres in the checkout
     # (as root: a folder under /var/lib, see embedded.py).
-    workshop_data_dir: Path | None = None
+    workshop_data_dir: Path | None
     # Also listen on 127.0.0.1:PORT (for GUI tools). Default: a local socket only.
-    workshop_pg_port: int | None = None
+    workshop_pg_port: int | None
+
+    def __init__(self, _env_file: Path | None = ROOT / ".env", **given: object) -> None:
+        if unknown := given.keys() - FIELDS.keys():
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        from_file: dict[str, str | None] = {}
+        if _env_file is not None and Path(_env_file).is_file():
+            from dotenv import dotenv_values
+
+            from_file = dotenv_values(_env_file)
+        for name, kind in FIELDS.items():
+            key = name.upper()
+            raw = given[name] if name in given else os.environ.get(key, from_file.get(key))
+            setattr(self, name, typed(key, kind, raw))
 
     def server_url(self) -> tuple[str, str] | None:
         """The URL of the server the workshop uses and where it came from; None: embedded.
