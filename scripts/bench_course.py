@@ -50,7 +50,8 @@ def main() -> None:
     rows: list[tuple[str, float, str, str]] = []
 
     def row(step: str, seconds: float, target: float) -> None:
-        rows.append((step, seconds, f"<= {target:g}", "yes" if seconds <= target else "NO"))
+        goal = f"<= {target:.1f}" if target % 1 else f"<= {target:g}"
+        rows.append((step, seconds, goal, "yes" if seconds <= target else "NO"))
 
     for command in (("--help",), ("db", "url"), ("db", "status")):
         row(f"workshop {' '.join(command)}", command_seconds(*command), 0.3)
