@@ -16,7 +16,6 @@ from nbclient import NotebookClient
 
 from workshop_app.workshop.settings import chapter_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 120
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[1]
+from workshop_app.workshop.settings import ROOT
 
 
 @dataclass(frozen=True)

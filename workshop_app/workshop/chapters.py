@@ -21,7 +21,12 @@ from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.kernel import forget
 from workshop_app.workshop.sandbox import write_env, write_private
 from workshop_app.workshop.settings import ROOT
-from workshop_app.workshop.story import main_source, write_alembic, write_blog
+from workshop_app.workshop.story import (
+    main_source,
+    main_with_create_all,
+    write_alembic,
+    write_blog,
+)
 
 
 @dataclass(frozen=True)
@@ -80,30 +85,6 @@ def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = Tru
             conn.commit()
     finally:
         engine.dispose()
-
-
-CREATE_ALL_LIFESPAN = (
-    "    async with engine.begin() as conn:  # create the tables that are missing\n"
-    "        await conn.run_sync(Base.metadata.create_all)\n"
-)
-
-
-def main_with_create_all() -> str:
-    """The app's main.py as the SQLite-era blog had it: create_all in the lifespan (and the
-    timezone workaround, which chapter 06 removes)."""
-    source = main_source(workaround=True)
-    edits = {
-        '"""The blog\'s API. Its schema comes from Alembic migrations: nothing here creates '
-        'tables."""': '"""The blog\'s API. Its lifespan creates the tables that are missing."""',
-        "    # No Base.metadata.create_all here: `alembic upgrade head` owns the schema.\n": (
-            CREATE_ALL_LIFESPAN
-        ),
-        "import engine, get_db": "import Base, engine, get_db",
-    }
-    for old, new in edits.items():
-        assert old in source, f"main.py changed; update chapters.main_with_create_all ({old})"
-        source = source.replace(old, new)
-    return source
 
 
 def sqlite_app(ch: Chapter) -> None:
