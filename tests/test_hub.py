@@ -32,7 +32,7 @@ from hub_support import (
 
 from workshop_app.workshop import room
 from workshop_app.workshop.backend import Backend, choose_backend
-from workshop_app.workshop.settings import WorkshopSettings
+from workshop_app.workshop.settings import ROOT, WorkshopSettings
 
 pytestmark = pytest.mark.hub
 
@@ -158,7 +158,7 @@ def test_three_learners_run_a_chapter_at_once_on_a_real_jupyterhub(
     run = os.urandom(4).hex()
     names = [f"t_hub_{run}_{who}" for who in LEARNERS]  # hub user = learner name = slug
     folder = tmp_path / "room"
-    chapter = json.loads((Path(__file__).parents[1] / "notebooks" / CHAPTER).read_text())
+    chapter = json.loads((ROOT / "notebooks" / CHAPTER).read_text())
     cells = ["".join(c["source"]) for c in chapter["cells"] if c["cell_type"] == "code"]
     hub = None
     try:
