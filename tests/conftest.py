@@ -6,12 +6,10 @@ import dataclasses
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,16 @@ import exercise_support
 import psycopg
 import pytest
 from alembic import command
-from helpers import PG15_SUPERUSER, AdminServer, Lab, add_least_admin, api, connect, free_port
+from helpers import (
+    PG15_SUPERUSER,
+    AdminServer,
+    Lab,
+    add_least_admin,
+    connect,
+    free_port,
+    stop_process_group,
+    wait_for_jupyter,
+)
 from sqlalchemy import Engine, NullPool, create_engine, text
 
 from workshop_app.workshop.alembic_runner import course_config
@@ -202,22 +209,10 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
     threading.Thread(target=read, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                api(base, "/api/status", token)
-                break
-            except OSError:
-                assert lab.poll() is None, "".join(output)
-                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
-                time.sleep(0.5)
+        wait_for_jupyter(base, token, lab, lambda: "".join(output))
         yield Lab(base, token, root, env, output)
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
+        stop_process_group(lab)
         exercise_support.drop_learner(dataclasses.replace(backend, learner=learner))
         shutil.rmtree(sandbox, ignore_errors=True)
 

@@ -62,3 +62,84 @@ class Lab:
     root: Path  # the folder it serves
     env: dict[str, str]  # its environment: settings, workspace, sandbox, learner of its own
     output: list[str]  # what `make lab` printed so far, a line an item
+
+
+def wait_for_jupyter(base: str, token: str, process: object, log: object = "", seconds=90) -> None:
+    """Until a Jupyter server answers at `base`; fail with its log if `process` stops first.
+    `log` is the text so far, or a callable that returns it."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            api(base, "/api/status", token)
+            return
+        except OSError:
+            if process.poll() is not None:  # type: ignore[attr-defined]
+                raise AssertionError(log() if callable(log) else log) from None
+            assert time.monotonic() < deadline, f"Jupyter did not answer in {seconds} s"
+            time.sleep(0.5)
+
+
+async def execute_cell(
+    ws: object, code: str, *, session: str, username: str = "test", timeout: float = 60
+) -> tuple[str, str]:
+    """Run `code` over a kernel's websocket as JupyterLab does; return its output (streams and
+    tracebacks) and the reply's status. Done when the kernel has replied and gone idle: the
+    reply (shell channel) may overtake the last output (iopub)."""
+    import asyncio
+    import uuid
+
+    msg_id = uuid.uuid4().hex
+    header = {
+        "msg_id": msg_id,
+        "msg_type": "execute_request",
+        "username": username,
+        "session": session,
+        "version": "5.3",
+    }
+    content = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+    }
+    message = {
+        "header": header,
+        "parent_header": {},
+        "metadata": {},
+        "channel": "shell",
+        "content": content,
+    }
+    await ws.write_message(json.dumps(message))  # type: ignore[attr-defined]
+    output, status, idle = "", "", False
+    while not (status and idle):
+        raw = await asyncio.wait_for(ws.read_message(), timeout)  # type: ignore[attr-defined]
+        assert raw is not None, "the kernel's websocket closed"
+        msg = json.loads(raw)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, body = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            output += body["text"]
+        elif kind == "error":
+            output += "\n".join(body.get("traceback", []))
+        elif kind == "execute_reply":
+            status = body.get("status", "error")
+        elif kind == "status":
+            idle = body["execution_state"] == "idle"
+    return output, status
+
+
+def stop_process_group(process: object, seconds: float = 15) -> None:
+    """Stop a server started with start_new_session=True, with its children (kernels)."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(process.pid, signal.SIGTERM)  # type: ignore[attr-defined]
+    try:
+        process.wait(seconds)  # type: ignore[attr-defined]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # type: ignore[attr-defined]

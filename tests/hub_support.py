@@ -9,7 +9,6 @@ the course controls (each server's settings, prefix, databases); keeping learner
 processes apart is the real deployment's spawner's job (TLJH's system users, Z2JH's pods).
 """
 
-import asyncio
 import contextlib
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from helpers import execute_cell
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -288,47 +288,9 @@ async def execute(hub: Hub, name: str, kernel: str, cells: list[str]) -> list[Ce
     session, runs = uuid.uuid4().hex, []
     try:
         for index, code in enumerate(cells):
-            msg_id = uuid.uuid4().hex
-            await ws.write_message(
-                json.dumps(
-                    {
-                        "header": {
-                            "msg_id": msg_id,
-                            "msg_type": "execute_request",
-                            "username": name,
-                            "session": session,
-                            "version": "5.3",
-                        },
-                        "parent_header": {},
-                        "metadata": {},
-                        "channel": "shell",
-                        "content": {
-                            "code": code,
-                            "silent": False,
-                            "store_history": True,
-                            "user_expressions": {},
-                            "allow_stdin": False,
-                        },
-                    }
-                )
+            output, status = await execute_cell(
+                ws, code, session=session, username=name, timeout=180
             )
-            # Done when the kernel has replied and gone idle: the reply may overtake output.
-            output, status, idle = "", "", False
-            while not (status and idle):
-                raw = await asyncio.wait_for(ws.read_message(), 180)
-                assert raw is not None, f"{name}'s kernel websocket closed"
-                msg = json.loads(raw)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                content = msg["content"]
-                if msg["msg_type"] == "stream":
-                    output += content["text"]
-                elif msg["msg_type"] == "error":
-                    output += "\n".join(content["traceback"])
-                elif msg["msg_type"] == "execute_reply":
-                    status = content["status"]
-                elif msg["msg_type"] == "status":
-                    idle = content["execution_state"] == "idle"
             runs.append(CellRun(index, status, output))
             if status != "ok":
                 break

@@ -13,21 +13,24 @@ from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solutions, solve
 
 WRONG: dict[int, list[object]] = {
-    # A lets the skipping replica serve before the other finished migrating. C's xact lock
-    # goes with the commit that 0005's autocommit_block() makes, so the other migrator runs
-    # 0005 too. D's keys differ per replica: nobody waits. B (a session lock on a connection of
-    # its own) is the one that does both.
+    # A lets the skipping replica serve before the other finished migrating. B's waiting
+    # replica blocks in pg_advisory_lock() with a snapshot that 0005's concurrent build waits
+    # for: the deploy hangs. C's xact lock goes with the commit that 0005's autocommit_block()
+    # makes, so the other migrator runs 0005 too. D's keys differ per replica: nobody waits.
+    # E (a session lock on a connection of its own, polled for) is the one that does all.
     1: [
         {"A"},
-        {"A", "B"},
+        {"B"},
+        {"B", "E"},
+        {"A", "E"},
         {"C"},
-        {"B", "C"},
+        {"C", "E"},
         {"D"},
-        {"B", "D"},
-        {"A", "B", "C", "D"},
+        {"D", "E"},
+        {"A", "B", "C", "D", "E"},
         "C",
         set(),
-        {"E"},
+        {"F"},
     ],
 }
 
@@ -39,7 +42,7 @@ def test_wrong_answers_get_a_hint(number: int, answer: object) -> None:
 
 def test_the_answer_passes() -> None:
     assert outcome("09", 1, solution("09", 1)).ok
-    assert outcome("09", 1, ["b"]).ok
+    assert outcome("09", 1, ["e"]).ok
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 import urllib.request
 import uuid
 
-from helpers import Lab, api
+from helpers import Lab, api, execute_cell
 from tornado.websocket import websocket_connect
 
 from workshop_app.workshop.backend import Backend
@@ -22,51 +22,13 @@ with current().connect() as conn:
 
 
 async def run_cell(ws_url: str, code: str) -> tuple[str, str]:
-    """Execute `code` over the kernel's websocket; return its stdout and reply status."""
+    """Execute `code` over the kernel's websocket; return its output and reply status."""
     session = uuid.uuid4().hex
     ws = await websocket_connect(f"{ws_url}&session_id={session}")  # as JupyterLab connects
-    msg_id = uuid.uuid4().hex
-    await ws.write_message(
-        json.dumps(
-            {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": "execute_request",
-                    "username": "test",
-                    "session": session,
-                    "version": "5.3",
-                },
-                "parent_header": {},
-                "metadata": {},
-                "channel": "shell",
-                "content": {
-                    "code": code,
-                    "silent": False,
-                    "store_history": False,
-                    "user_expressions": {},
-                    "allow_stdin": False,
-                },
-            }
-        )
-    )
-    # The reply (shell channel) may overtake the output (iopub): done when the kernel has
-    # replied and gone idle, which it does after the last output of the request.
-    stdout, status, idle = "", "", False
-    while not (status and idle):
-        msg = json.loads(await asyncio.wait_for(ws.read_message(), 60))
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream":
-            stdout += content["text"]
-        elif kind == "error":
-            stdout += "".join(content.get("traceback", []))
-        elif kind == "execute_reply":
-            status = content.get("status", "error")
-        elif kind == "status":
-            idle = content["execution_state"] == "idle"
-    ws.close()
-    return stdout, status
+    try:
+        return await execute_cell(ws, code, session=session)
+    finally:
+        ws.close()
 
 
 def test_make_lab_serves_jupyterlab_whose_kernel_queries_postgresql(

@@ -12,15 +12,13 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import exercise_support
-from helpers import api, free_port
+from helpers import api, free_port, stop_process_group, wait_for_jupyter
 from test_lab import run_cell
 
 from workshop_app.workshop.backend import Backend
@@ -81,15 +79,7 @@ def test_a_chapter_runs_in_a_jupyterlab_that_the_course_did_not_start(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                api(base, "/api/status", token)
-                break
-            except OSError:
-                assert lab.poll() is None, lab.stderr.read() if lab.stderr else ""
-                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
-                time.sleep(0.5)
+        wait_for_jupyter(base, token, lab, lambda: lab.stderr.read() if lab.stderr else "")
         kernel = api(base, "/api/kernels", token, method="POST")
         ws = base.replace("http", "ws") + f"/api/kernels/{kernel['id']}/channels?token={token}"
 
@@ -103,10 +93,6 @@ def test_a_chapter_runs_in_a_jupyterlab_that_the_course_did_not_start(
         assert "0 FAIL" in stdout, stdout
         assert re.search(rf"OK +learner prefix +ws_{learner}__\n", stdout), stdout
     finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
+        stop_process_group(lab)
         exercise_support.drop_learner(dataclasses.replace(backend, learner=learner))
         shutil.rmtree(sandbox, ignore_errors=True)

@@ -7,7 +7,7 @@ from workshop_app.workshop.exercises.scratch import run_alembic
 
 # A session lock on a connection of its own: it holds whatever the migration connection commits
 # (0005's autocommit_block included), and Alembic's transactions are untouched.
-EXERCISE_1 = {"B"}
+EXERCISE_1 = {"E"}
 
 EXPAND_AVATAR_URL = '''"""expand: users.avatar_url next to users.image_file
 

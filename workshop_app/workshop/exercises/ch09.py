@@ -19,8 +19,8 @@ from workshop_app.workshop.exercises.common import (
 def ex1(answer: object, ch: Chapter | None) -> Result:
     given = answer if isinstance(answer, set | frozenset | list | tuple) else {answer}
     letters = {str(a).strip().upper() for a in given}
-    if letters - set("ABCD"):
-        return hint('give letters from A to D, as a set of strings, e.g. {"A"}.')
+    if letters - set("ABCDE"):
+        return hint('give letters from A to E, as a set of strings, e.g. {"A"}.')
     if "A" in letters:
         return hint(
             "A's replica that skips the migration goes on to start its app at once, while "
@@ -37,12 +37,19 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
             "what happens to a transaction-level lock then? Which revision does the other "
             "migrator find in alembic_version?"
         )
-    if letters == {"B"}:
+    if "B" in letters:
+        return hint(
+            "in B the waiting replica sits in pg_advisory_lock(), a running statement with a "
+            "snapshot; CREATE INDEX CONCURRENTLY waits for every older snapshot, and the lock "
+            "it waits for is held by an idle connection that never lets go: does 0005 finish?"
+        )
+    if letters == {"E"}:
         return correct(
             "a session lock on a connection of its own holds until it is unlocked, whatever "
-            "the migration connection commits, and Alembic's own transactions are untouched."
+            "the migration connection commits; the waiting replica holds no snapshot between "
+            "tries, so the concurrent build of the one that migrates never waits for it."
         )
-    return hint("one of the four does both.")
+    return hint("one of the five does all three.")
 
 
 COLUMN = text(
