@@ -18,6 +18,7 @@ from workshop_app.workshop.exercises import outcome, solutions, solve
 from workshop_app.workshop.reset import reset
 
 sol = solutions("08")
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08-changing-data-safely.ipynb"
 
 STATUS = """
 def upgrade() -> None:
@@ -247,14 +248,41 @@ def downgrade() -> None:
     assert ok is False and "model" in message
 
 
+def test_2_without_if_not_exists_is_refused_as_the_instructions_say(ch: Chapter) -> None:
+    """It works, once: exercise 2's text asks for IF NOT EXISTS, and the check holds to it."""
+    with_status(ch)
+    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
+    new_revision(
+        ch,
+        "pin",
+        """
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TYPE post_status ADD VALUE 'pinned'")
+    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "IF NOT EXISTS" in message
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    assert any(
+        "**2.**" in "".join(c["source"]) and "IF NOT EXISTS" in "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "markdown"
+    )
+
+
 def test_2_the_solution_passes(ch: Chapter) -> None:
     with_status(ch)
     solve("08", 2, ch)
     ok, message = verdict(ch, 2)
     assert ok, message
 
-
-NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08-changing-data-safely.ipynb"
 
 PROBE = '''"""what the next revision's session has for lock_timeout"""
 
