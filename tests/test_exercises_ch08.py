@@ -1,6 +1,8 @@
 """Chapter 08's hands-on exercises, on the chapter's real start state: they wait until the
 learner acts, refuse the typical wrong actions with a hint, and pass the solution."""
 
+import ast
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from workshop_app.workshop.exercises import outcome, solutions, solve
 from workshop_app.workshop.reset import reset
 
 sol = solutions("08")
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "08-changing-data-safely.ipynb"
 
 STATUS = """
 def upgrade() -> None:
@@ -245,8 +248,78 @@ def downgrade() -> None:
     assert ok is False and "model" in message
 
 
+def test_2_without_if_not_exists_is_refused_as_the_instructions_say(ch: Chapter) -> None:
+    """It works, once: exercise 2's text asks for IF NOT EXISTS, and the check holds to it."""
+    with_status(ch)
+    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
+    new_revision(
+        ch,
+        "pin",
+        """
+def upgrade() -> None:
+    with op.get_context().autocommit_block():
+        op.execute("ALTER TYPE post_status ADD VALUE 'pinned'")
+    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "IF NOT EXISTS" in message
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    assert any(
+        "**2.**" in "".join(c["source"]) and "IF NOT EXISTS" in "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "markdown"
+    )
+
+
 def test_2_the_solution_passes(ch: Chapter) -> None:
     with_status(ch)
     solve("08", 2, ch)
     ok, message = verdict(ch, 2)
     assert ok, message
+
+
+PROBE = '''"""what the next revision's session has for lock_timeout"""
+
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE lock_probe AS SELECT current_setting('lock_timeout') AS value")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE lock_probe")
+'''
+
+
+def chapter_migrations(ch: Chapter) -> None:
+    """Write 0003 to 0005 as the chapter's cells do (SLUG from its first migration's cell)."""
+    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+    python = ["\n".join(x for x in c.splitlines() if not x.startswith("!")) for c in cells]
+    slug = next(c for c in python if "\nSLUG = '''" in c)
+    tree = ast.parse(slug)
+    assign = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "SLUG")
+    namespace = {"Path": Path, "versions": ch.sandbox / "alembic" / "versions"}
+    exec(compile(ast.Module([assign], []), "cell", "exec"), namespace)
+    exec(next(c for c in python if 'new_migration("0004"' in c), namespace)
+
+
+def test_the_backfill_leaves_lock_timeout_as_it_found_it(ch: Chapter) -> None:
+    """0004 sets lock_timeout outside a transaction (session-wide): the revisions after it in
+    the same `alembic upgrade` must not inherit its 1 s."""
+    chapter_migrations(ch)
+    versions = ch.sandbox / "alembic" / "versions"
+    next(versions.glob("0005_*.py")).write_text(PROBE)
+    sol.alembic(ch, "upgrade", "head")
+    assert ch.query("SELECT value FROM lock_probe").value[0] == "0"

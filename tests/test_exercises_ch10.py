@@ -3,7 +3,10 @@ the learner's test for real: in the chapter's starting state, with the suite the
 cells write, a test that cannot fail is refused."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from exercise_support import assert_refused, chapter_at_start
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
-from workshop_app.workshop.exercises import outcome, solution, solve
+from workshop_app.workshop.exercises import ch10, outcome, solution, solve
 from workshop_app.workshop.settings import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "10-testing-migrations.ipynb"
@@ -167,3 +170,93 @@ def test_exercise_2_accepts_the_data_test(answer: str) -> None:
     result = outcome("10", 2, answer, None)
     assert result.ok, result.line()
     assert re.search(r"alter_column", result.message)
+    assert "NotNullViolation" in result.message  # why the test fails, as the suite shows it
+
+
+RENAME = '''"""rename posts.title to headline"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{upgrade}
+
+
+def downgrade() -> None:
+{downgrade}
+'''
+RENAMES = {
+    "alter_column": (
+        '    op.alter_column("posts", "title", new_column_name="headline")',
+        '    op.alter_column("posts", "headline", new_column_name="title")',
+    ),
+    # What autogenerate writes for the renamed model attribute (exercise 2), add first.
+    "autogenerate": (
+        '    op.add_column("posts", sa.Column("headline", sa.String(length=100), nullable=False))\n'
+        '    op.drop_column("posts", "title")',
+        '    op.add_column("posts", sa.Column("title", sa.VARCHAR(length=100), nullable=False))\n'
+        '    op.drop_column("posts", "headline")',
+    ),
+    "nullable drop and add": (
+        '    op.add_column("posts", sa.Column("headline", sa.String(length=100)))\n'
+        '    op.drop_column("posts", "title")',
+        '    op.add_column("posts", sa.Column("title", sa.VARCHAR(length=100)))\n'
+        '    op.drop_column("posts", "headline")',
+    ),
+}
+
+
+def data_test_with(ch: Chapter, rename: str) -> str:
+    """Run the chapter's test_data_survives on the history plus a 0003 renaming posts.title
+    (written as `rename`); its output, or "" when it passed."""
+    with_suite(ch)
+    upgrade, downgrade = RENAMES[rename]
+    migration = ch.sandbox / "alembic" / "versions" / "0003_rename_title.py"
+    migration.write_text(RENAME.format(upgrade=upgrade, downgrade=downgrade))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the sandbox's .env
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    try:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "--tb=line",
+                f"{ch10.TESTS}::test_data_survives",
+            ],
+            cwd=ch.sandbox,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        migration.unlink()
+    return "" if run.returncode == 0 else run.stdout
+
+
+def test_the_data_test_passes_a_rename_written_with_alter_column(chapter: Chapter) -> None:
+    """Cell 7's promise: a new migration is tested without changing the tests."""
+    assert data_test_with(chapter, "alter_column") == ""
+
+
+def test_the_data_test_fails_autogenerates_rename_at_its_not_null_column(
+    chapter: Chapter,
+) -> None:
+    """Exercise 2's scenario, and why: the NOT NULL column cannot be added to rows."""
+    output = data_test_with(chapter, "autogenerate")
+    assert "NotNullViolation" in output and "headline" in output, output
+
+
+def test_the_data_test_fails_a_drop_and_add_that_loses_the_titles_silently(
+    chapter: Chapter,
+) -> None:
+    output = data_test_with(chapter, "nullable drop and add")
+    assert "lost" in output and "Hello" in output, output

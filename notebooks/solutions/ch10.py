@@ -20,5 +20,6 @@ def exercise_1(ch: Chapter) -> None:
     path.write_text(source[:start] + SINGLE_HEAD + (source[end:] if end != -1 else ""))
 
 
-# 2. Only the data test has rows in its database: drop + add loses every title.
+# 2. Only the data test has rows in its database: autogenerate's add_column('headline',
+#    ..., nullable=False) fails on them (NotNullViolation); nullable, the titles would be lost.
 EXERCISE_2 = "test_data_survives"

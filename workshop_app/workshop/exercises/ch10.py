@@ -117,8 +117,8 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
 
 ANSWER_2 = "test_data_survives"
 HINTS_2 = {
-    "test_stairway": "the stairway starts from an empty database: dropping a column and adding "
-    "another goes up, down and up again without an error.",
+    "test_stairway": "the stairway starts from an empty database: adding a NOT NULL column to "
+    "an empty table and dropping another goes up, down and up again without an error.",
     "test_models_match_head": "autogenerate wrote the migration from those very models: at head "
     "they match.",
     "test_single_head": "the rename is one more revision on the same line: still one head.",
@@ -129,9 +129,11 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
     given = str(answer).strip().strip("`'\" ").split("::")[-1].removesuffix("()")
     if given == ANSWER_2:
         return correct(
-            "the posts written before the rename lose their titles: drop + add keeps "
-            "the column's name out of the data. A rename is `op.alter_column(..., "
-            "new_column_name=...)`."
+            "it is the only test with rows in its database, and the upgrade fails on them: "
+            "add_column('headline', ..., nullable=False) has no value for the existing posts "
+            "(NotNullViolation). Nullable, it would pass and drop every title, and the test "
+            "would report the lost values. A rename is `op.alter_column(..., "
+            "new_column_name=...)`, which keeps them, and the test passes it unchanged."
         )
     if given in HINTS_2:
         return hint(HINTS_2[given])
