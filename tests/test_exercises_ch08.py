@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,6 +181,28 @@ def test_1_the_solution_passes(ch: Chapter) -> None:
 # ----- 2. add 'pinned' and use it in the same migration
 
 
+def pin(ch: Chapter, upgrade: str, *, in_the_model: bool = True) -> None:
+    """Chapter 08 at `status`, 'pinned' added to the model (unless told), and a revision "pin"
+    whose upgrade() runs `upgrade` (its downgrade refuses, as an enum value cannot go)."""
+    with_status(ch)
+    if in_the_model:
+        sol.edit_model(
+            ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"'
+        )
+    body = textwrap.indent(upgrade, "    ")
+    new_revision(
+        ch,
+        "pin",
+        f"""
+def upgrade() -> None:
+{body}
+
+def downgrade() -> None:
+    raise NotImplementedError("cannot remove an enum value")
+""",
+    )
+
+
 def test_2_waits_at_the_start_and_after_the_chapter(ch: Chapter) -> None:
     assert verdict(ch, 2)[0] is None
     with_status(ch)
@@ -187,19 +210,11 @@ def test_2_waits_at_the_start_and_after_the_chapter(ch: Chapter) -> None:
 
 
 def test_2_add_value_and_use_it_in_one_transaction_fails_with_a_hint(ch: Chapter) -> None:
-    with_status(ch)
-    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
-    new_revision(
+    pin(
         ch,
-        "pin",
-        """
-def upgrade() -> None:
-    op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
-    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("cannot remove an enum value")
+        """\
+op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
 """,
     )
     assert "unsafe use of new value" in alembic_fails(ch, "upgrade", "head")
@@ -208,18 +223,10 @@ def downgrade() -> None:
 
 
 def test_2_the_value_alone_pins_nothing(ch: Chapter) -> None:
-    with_status(ch)
-    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
-    new_revision(
+    pin(
         ch,
-        "pin",
-        """
-def upgrade() -> None:
-    op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("cannot remove an enum value")
+        """\
+op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
 """,
     )
     sol.alembic(ch, "upgrade", "head")
@@ -228,20 +235,14 @@ def downgrade() -> None:
 
 
 def test_2_the_model_must_know_the_value(ch: Chapter) -> None:
-    with_status(ch)
-    new_revision(
+    pin(
         ch,
-        "pin",
-        """
-def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
-    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("cannot remove an enum value")
+        """\
+with op.get_context().autocommit_block():
+    op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
 """,
+        in_the_model=False,
     )
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 2)
@@ -250,20 +251,12 @@ def downgrade() -> None:
 
 def test_2_without_if_not_exists_is_refused_as_the_instructions_say(ch: Chapter) -> None:
     """It works, once: exercise 2's text asks for IF NOT EXISTS, and the check holds to it."""
-    with_status(ch)
-    sol.edit_model(ch, '"archived", name="post_status"', '"archived", "pinned", name="post_status"')
-    new_revision(
+    pin(
         ch,
-        "pin",
-        """
-def upgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("ALTER TYPE post_status ADD VALUE 'pinned'")
-    op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
-
-
-def downgrade() -> None:
-    raise NotImplementedError("cannot remove an enum value")
+        """\
+with op.get_context().autocommit_block():
+    op.execute("ALTER TYPE post_status ADD VALUE 'pinned'")
+op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
 """,
     )
     sol.alembic(ch, "upgrade", "head")
