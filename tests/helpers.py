@@ -1,12 +1,20 @@
 """Helpers the tests share (fixtures stay in conftest.py): servers, connections, the Jupyter API."""
 
+import asyncio
 import json
+import os
+import signal
 import socket
+import subprocess
+import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from tornado.websocket import WebSocketClientConnection
 
 
 def free_port() -> int:
@@ -64,10 +72,15 @@ class Lab:
     output: list[str]  # what `make lab` printed so far, a line an item
 
 
-def wait_for_jupyter(base: str, token: str, process: object, log: object = "", seconds=90) -> None:
+def wait_for_jupyter(
+    base: str,
+    token: str,
+    process: subprocess.Popen,
+    log: str | Callable[[], str] = "",
+    seconds: float = 90,
+) -> None:
     """Until a Jupyter server answers at `base`; fail with its log if `process` stops first.
     `log` is the text so far, or a callable that returns it."""
-    import time
 
     deadline = time.monotonic() + seconds
     while True:
@@ -75,20 +88,23 @@ def wait_for_jupyter(base: str, token: str, process: object, log: object = "", s
             api(base, "/api/status", token)
             return
         except OSError:
-            if process.poll() is not None:  # type: ignore[attr-defined]
+            if process.poll() is not None:
                 raise AssertionError(log() if callable(log) else log) from None
             assert time.monotonic() < deadline, f"Jupyter did not answer in {seconds} s"
             time.sleep(0.5)
 
 
 async def execute_cell(
-    ws: object, code: str, *, session: str, username: str = "test", timeout: float = 60
+    ws: WebSocketClientConnection,
+    code: str,
+    *,
+    session: str,
+    username: str = "test",
+    timeout: float = 60,
 ) -> tuple[str, str]:
     """Run `code` over a kernel's websocket as JupyterLab does; return its output (streams and
     tracebacks) and the reply's status. Done when the kernel has replied and gone idle: the
     reply (shell channel) may overtake the last output (iopub)."""
-    import asyncio
-    import uuid
 
     msg_id = uuid.uuid4().hex
     header = {
@@ -112,10 +128,10 @@ async def execute_cell(
         "channel": "shell",
         "content": content,
     }
-    await ws.write_message(json.dumps(message))  # type: ignore[attr-defined]
+    await ws.write_message(json.dumps(message))
     output, status, idle = "", "", False
     while not (status and idle):
-        raw = await asyncio.wait_for(ws.read_message(), timeout)  # type: ignore[attr-defined]
+        raw = await asyncio.wait_for(ws.read_message(), timeout)
         assert raw is not None, "the kernel's websocket closed"
         msg = json.loads(raw)
         if msg["parent_header"].get("msg_id") != msg_id:
@@ -132,14 +148,11 @@ async def execute_cell(
     return output, status
 
 
-def stop_process_group(process: object, seconds: float = 15) -> None:
+def stop_process_group(process: subprocess.Popen, seconds: float = 15) -> None:
     """Stop a server started with start_new_session=True, with its children (kernels)."""
-    import os
-    import signal
-    import subprocess
 
-    os.killpg(process.pid, signal.SIGTERM)  # type: ignore[attr-defined]
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(seconds)  # type: ignore[attr-defined]
+        process.wait(seconds)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
+        os.killpg(process.pid, signal.SIGKILL)

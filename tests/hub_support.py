@@ -36,15 +36,12 @@ MARK = "WORKSHOP_HUB_TEST"  # in the environment of every process the test's hub
 
 def learner_settings(name: str, room_folder: Path) -> dict[str, str]:
     """The settings hub user `name`'s server gets (through the spawner's environment): the line
-    `workshop room` wrote for that learner (room.csv's `env`), a login of their own on the
-    shared server. Nothing else: the learner's prefix comes from that login."""
-    import csv
-
+    `workshop room` wrote for that learner (<learner>.env), a login of their own on the shared
+    server. Nothing else: the learner's prefix comes from that login."""
     from workshop_app.workshop.settings import learner_slug
 
-    with (room_folder / "room.csv").open(newline="") as f:
-        row = next(r for r in csv.DictReader(f) if r["learner"] == learner_slug(name))
-    key, _, value = row["env"].partition("=")
+    line = (room_folder / f"{learner_slug(name)}.env").read_text().strip()
+    key, _, value = line.partition("=")
     return {key: value}
 
 

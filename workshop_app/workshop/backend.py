@@ -234,8 +234,8 @@ def choose_backend(settings: WorkshopSettings | None = None) -> Backend:
     settings = settings or WorkshopSettings()
     learner = settings.learner()
     if chosen := settings.server_url():
-        raw, source = chosen
-        return Backend("url", source, parse_database_url(raw, source.split()[0]), learner)
+        raw, name, source = chosen
+        return Backend("url", source, parse_database_url(raw, name), learner)
     home = default_home(ROOT, settings.workshop_data_dir)
     server = EmbeddedServer(home, settings.workshop_pg_port)
     return Backend("embedded", "embedded PostgreSQL", server.admin_url(), learner, server)

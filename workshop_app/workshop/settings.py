@@ -6,8 +6,11 @@ import os
 import re
 import sys
 import unicodedata
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from workshop_app.workshop.errors import WorkshopError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,8 +33,6 @@ def typed(key: str, kind: type, raw: object) -> object:
         try:
             return int(str(raw))
         except ValueError:
-            from workshop_app.workshop.errors import WorkshopError
-
             raise WorkshopError(
                 f"{key}={raw!r} is not a number.", f"give {key} a port number, e.g. 55432."
             ) from None
@@ -88,36 +89,40 @@ class WorkshopSettings:
             raw = given[name] if name in given else os.environ.get(key, from_file.get(key))
             setattr(self, name, typed(key, kind, raw))
 
-    def server_url(self) -> tuple[str, str] | None:
-        """The URL of the server the workshop uses and where it came from; None: embedded.
-        DATABASE_URL, which earlier versions read, still works, with a one-line notice."""
+    def server_setting(self) -> tuple[str, str] | None:
+        """Which setting names the workshop's server, and its URL; None: the embedded server.
+        DATABASE_URL is the old spelling of WORKSHOP_DATABASE_URL."""
         for name in ("WORKSHOP_DATABASE_URL", "DATABASE_URL"):
-            value = getattr(self, name.lower())
-            if value:
-                if name == "DATABASE_URL":
-                    notice_old_spelling()
-                return value, f"{name} from {'environment' if os.environ.get(name) else '.env'}"
+            if value := getattr(self, name.lower()):
+                return name, value
         return None
+
+    def server_url(self) -> tuple[str, str, str] | None:
+        """The server's URL, the setting's name and where it came from; None: embedded. The
+        old spelling still works, with a one-line notice."""
+        if (chosen := self.server_setting()) is None:
+            return None
+        name, value = chosen
+        if name == "DATABASE_URL":
+            notice_old_spelling()
+        return value, name, f"{name} from {'environment' if os.environ.get(name) else '.env'}"
 
     def learner(self) -> str:
         if self.workshop_learner:
             return learner_slug(self.workshop_learner)
-        if slug := room_learner(self.workshop_database_url or self.database_url):
+        if (chosen := self.server_setting()) and (slug := room_learner(chosen[1])):
             return slug
         return learner_slug(self.jupyterhub_user or getpass.getuser())
 
 
-_noticed: list[bool] = []
-
-
+@cache
 def notice_old_spelling() -> None:
-    if not _noticed:
-        _noticed.append(True)
-        print(
-            "Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
-            "is the blog's own); rename DATABASE_URL in your .env or environment.",
-            file=sys.stderr,
-        )
+    """Once per process."""
+    print(
+        "Note: the workshop reads its server from WORKSHOP_DATABASE_URL now (DATABASE_URL "
+        "is the blog's own); rename DATABASE_URL in your .env or environment.",
+        file=sys.stderr,
+    )
 
 
 # `ws_` + slug + `__` + the longest short name (32, backend.NAME) fits PostgreSQL's 63 bytes.
