@@ -16,14 +16,10 @@ from workshop_app.workshop.exercises.common import (
     correct,
     hint,
     refused,
+    statements,
     waiting,
 )
 from workshop_app.workshop.exercises.scratch import last_line, run_alembic, scratch_database
-
-
-def statements(sql: str) -> list[str]:
-    """The SQL statements in a text (comments alone are none), split by a real SQL parser."""
-    return [s for s in sqlparse.split(sql) if sqlparse.format(s, strip_comments=True).strip()]
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:

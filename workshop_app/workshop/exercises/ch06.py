@@ -13,6 +13,7 @@ from workshop_app.workshop.exercises.common import (
     hint,
     refused,
     rolled_back,
+    statements,
     waiting,
 )
 from workshop_app.workshop.exercises.scratch import last_line, run_alembic, scratch_database
@@ -44,6 +45,12 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
 def ex2(answer: object, ch: Chapter | None) -> Result:
     """The downgrade of a column of Paris wall times: in a New York session, timestamptz back
     to the Paris wall times, in winter and in summer."""
+    alter = f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamp USING {answer}"
+    if len(statements(alter)) != 1:
+        return hint(
+            "give one SQL expression, the part after USING: no `;` and no statements of "
+            "its own (a migration's transaction is Alembic's to begin and commit)."
+        )
     with rolled_back(ch) as conn:
         conn.exec_driver_sql("SET LOCAL TIME ZONE 'America/New_York'")
         conn.exec_driver_sql(
@@ -51,9 +58,7 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
             "INSERT INTO legacy VALUES (1, '2026-01-05 08:00+00'), (2, '2026-07-01 10:00+00')"
         )
         try:
-            conn.exec_driver_sql(
-                f"ALTER TABLE legacy ALTER COLUMN created_at TYPE timestamp USING {answer}"
-            )
+            conn.exec_driver_sql(alter)
         except Exception as err:
             return refused(err)
         values = dict(conn.execute(text("SELECT id, created_at FROM legacy")).all())

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import sqlparse
 from sqlalchemy import Connection
 
 from workshop_app.workshop.chapter import Chapter
@@ -56,3 +57,10 @@ def rolled_back(ch: Chapter | None) -> Iterator[Connection]:
 def refused(err: Exception) -> Result:
     err = getattr(err, "orig", None) or err
     return hint(f"PostgreSQL refused it: {str(err).splitlines()[0]}")
+
+
+def statements(sql: str) -> list[str]:
+    """The SQL statements in a text (comments alone are none), split by a real SQL parser:
+    a check runs a learner's SQL only when it is the one statement asked for, so a `COMMIT`
+    or a `DROP` after it never reaches the database."""
+    return [s for s in sqlparse.split(sql) if sqlparse.format(s, strip_comments=True).strip()]
