@@ -231,7 +231,9 @@ def test_env_accepts_what_migration_testing_tools_hand_it(
 
     url = backend.url(database)
     if kind == "connection":
-        run(engine, "upgrade", "head")
+        with engine.connect() as given:  # no transaction open: Alembic's to commit
+            command.upgrade(alembic_config(given), "head")
+            assert not given.in_transaction()
     else:
         make = create_engine if kind == "engine" else create_async_engine
         given = make(url, poolclass=NullPool)
@@ -242,3 +244,15 @@ def test_env_accepts_what_migration_testing_tools_hand_it(
                 given.dispose()
     assert current_revision(engine) == "0002"  # seen from a new connection: committed
     assert "likes" in {c["name"] for c in inspect(engine).get_columns("posts")}
+
+
+def test_a_connection_in_a_transaction_stays_the_callers_to_commit(
+    database: str, engine: Engine
+) -> None:
+    with engine.connect() as given:
+        given.execute(text("SELECT 1"))  # autobegins: the caller's transaction
+        command.upgrade(alembic_config(given), "head")
+        assert given.in_transaction()
+        assert current_revision(engine) is None  # a new connection sees nothing yet
+        given.commit()
+    assert current_revision(engine) == "0002"
