@@ -13,7 +13,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 
 MESSAGE = (
-    "Chapter 01 was reset from outside this notebook (workshop reset). "
+    "Chapter {} was reset from outside this notebook (workshop reset). "
     "Run the chapter's first cell (setup) again."
 )
 
@@ -39,17 +39,31 @@ def kernel(env: dict[str, str], tmp_path: Path) -> Iterator[BlockingKernelClient
 
 
 def run(client: BlockingKernelClient, code: str) -> str:
-    """Run a cell; what it printed (stdout and stderr) and its error, if any."""
+    """Run a cell; what it showed: printed text, and an error's traceback as the learner sees it
+    (ending in "[status: error]")."""
     shown: list[str] = []
 
     def collect(msg: dict) -> None:
         if msg["msg_type"] == "stream":
             shown.append(msg["content"]["text"])
         elif msg["msg_type"] == "error":
-            shown.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+            shown.append("\n".join(msg["content"]["traceback"]) + "\n")
 
-    client.execute_interactive(code, output_hook=collect, timeout=120)
+    reply = client.execute_interactive(code, output_hook=collect, timeout=120)
+    if reply["content"]["status"] == "error":
+        shown.append("[status: error]")
     return "".join(shown)
+
+
+def workshop_reset(number: str, env: dict[str, str]) -> None:
+    reset = subprocess.run(
+        [sys.executable, "-m", "workshop_app", "reset", number],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reset.returncode == 0, reset.stderr
 
 
 def test_a_cell_after_an_outside_reset_says_to_run_setup_again(
@@ -59,18 +73,30 @@ def test_a_cell_after_an_outside_reset_says_to_run_setup_again(
     assert first.startswith("Chapter 01 is ready."), first
     assert run(kernel, "print('working')") == "working\n"
 
-    reset = subprocess.run(
-        [sys.executable, "-m", "workshop_app", "reset", "01"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert reset.returncode == 0, reset.stderr
-
-    after = run(kernel, "import os\nprint(sorted(os.listdir('.')))")
-    assert MESSAGE in after, after
+    workshop_reset("01", env)
+    # The cell does not run (it would list a deleted folder, and `!` says "getcwd: cannot
+    # access parent directories"): one line instead, and an error, so Run All stops.
+    after = run(kernel, "import os\nprint(sorted(os.listdir('.')))\n!ls")
+    assert after == MESSAGE.format("01") + "\n[status: error]", after
 
     again = run(kernel, 'ch = setup("01")')
-    assert MESSAGE not in again and again.startswith("Chapter 01 is ready."), again
+    assert MESSAGE.format("01") not in again and again.startswith("Chapter 01 is ready."), again
     assert run(kernel, "print('working')") == "working\n"
+
+
+@pytest.mark.db
+def test_alembic_after_an_outside_reset_never_meets_the_old_folder_or_password(
+    kernel: BlockingKernelClient, env: dict[str, str]
+) -> None:
+    """Chapter 04's role gets a new password on reset, its sandbox a new folder: `!alembic`
+    in the old folder would fail on both."""
+    first = run(kernel, 'from workshop_app.workshop.kit import setup\nch = setup("04")')
+    assert first.startswith("Chapter 04 is ready."), first
+    query = "!alembic current 2>&1 | tail -n 1"
+    assert run(kernel, query) == "0001 (head)\n"
+
+    workshop_reset("04", env)
+    assert run(kernel, query) == MESSAGE.format("04") + "\n[status: error]"
+
+    assert run(kernel, 'ch = setup("04")').startswith("Chapter 04 is ready.")
+    assert run(kernel, query) == "0001 (head)\n"

@@ -48,9 +48,18 @@ def app_modules_kept() -> Iterator[None]:
 _watched: dict[str, object] = {}  # the chapter set up in this kernel: number, sandbox, fd
 
 
+class ResetFromOutside(Exception):
+    """The chapter's sandbox was replaced since setup: a cell would fail on a deleted folder or
+    an old password."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]  # IPython shows this instead of a traceback
+
+
 def watch_for_outside_reset(ch: Chapter) -> None:
     """Before each cell, notice that the sandbox was replaced since setup (`workshop reset` from
-    a terminal): the kernel's cwd is gone and the role has a new password."""
+    a terminal): the kernel's cwd is gone and the role has a new password. The cell then does
+    not run; one line says what to do, and Run All stops there."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -65,20 +74,21 @@ def watch_for_outside_reset(ch: Chapter) -> None:
     except OSError:  # Windows cannot open a folder
         return
     _watched.update(number=ch.number, sandbox=ch.sandbox, fd=fd)
-    if _warn_if_reset not in ip.events.callbacks["pre_run_cell"]:
-        ip.events.register("pre_run_cell", _warn_if_reset)
+    if _stop_if_reset not in ip.input_transformers_post:
+        # IPython transforms a cell before it runs it; an error there means it never runs.
+        ip.input_transformers_post.append(_stop_if_reset)
 
 
-def _warn_if_reset(info: object = None) -> None:
-    if "setup(" in (getattr(info, "raw_cell", "") or ""):
-        return  # the learner is doing what the message asks
+def _stop_if_reset(lines: list[str]) -> list[str]:
+    if any("setup(" in line for line in lines):
+        return lines  # the learner is doing what the message asks
     try:
         same = os.path.samestat(os.fstat(_watched["fd"]), os.stat(_watched["sandbox"]))
     except (KeyError, OSError):
         same = "fd" not in _watched
     if not same:
-        print(
+        raise ResetFromOutside(
             f"Chapter {_watched['number']} was reset from outside this notebook (workshop "
-            "reset). Run the chapter's first cell (setup) again.",
-            file=sys.stderr,
+            "reset). Run the chapter's first cell (setup) again."
         )
+    return lines
