@@ -1,9 +1,11 @@
 """Where the story stands when each chapter begins: its files, databases and rows (STARTS)."""
 
+import hashlib
 import io
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,7 +21,7 @@ from workshop_app.workshop.alembic_runner import upgrade
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.kernel import forget
-from workshop_app.workshop.sandbox import write_env, write_private
+from workshop_app.workshop.sandbox import sandboxes, write_env, write_private
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.story import (
     main_source,
@@ -27,6 +29,7 @@ from workshop_app.workshop.story import (
     write_alembic,
     write_blog,
 )
+from workshop_app.workshop.templates import digest
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,29 @@ def chapter_03_files(target: Path) -> None:
     """What chapter 03 left a learner with, read from the notebook so the two never drift:
     env.py as its last `%%writefile alembic/env.py` cell writes it, and alembic.ini as
     `alembic init -t async` writes it with the chapter's logging edit
-    (tests/test_solutions.py compares both with what running chapter 03 leaves)."""
+    (tests/test_solutions.py compares both with what running chapter 03 leaves).
+    Made once per notebook, Alembic and course code, then copied: a reset need not import
+    Alembic."""
+    from importlib.metadata import version
+
+    notebook = next((ROOT / "notebooks").glob("03-*.ipynb"))
+    key = hashlib.sha256(notebook.read_bytes() + f"{version('alembic')} {digest()}".encode())
+    made = sandboxes() / ".cache" / f"from_ch03_{key.hexdigest()[:12]}"
+    if not made.is_dir():
+        made.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=made.parent))
+        write_chapter_03_files(notebook, building)
+        try:
+            building.rename(made)
+        except OSError:  # another reset made it first
+            shutil.rmtree(building)
+    shutil.copytree(made, target, dirs_exist_ok=True)
+
+
+def write_chapter_03_files(notebook: Path, target: Path) -> None:
     from alembic import command
     from alembic.config import Config
 
-    notebook = next((ROOT / "notebooks").glob("03-*.ipynb"))
     magic = "%%writefile alembic/env.py\n"
     cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]]
     env = [c.removeprefix(magic) for c in cells if c.startswith(magic)][-1].rstrip("\n") + "\n"
@@ -159,7 +180,6 @@ def chapter_03_files(target: Path) -> None:
         with chdir(tmp), redirect_stdout(io.StringIO()):  # init reports each file it writes
             command.init(Config("alembic.ini"), "alembic", "async")
         ini = quiet_plugin_logging(Path(tmp, "alembic.ini").read_text())
-    target.mkdir(parents=True, exist_ok=True)
     (target / "env.py").write_text(env)
     (target / "alembic.ini").write_text(ini)
 
