@@ -3,8 +3,9 @@
     .venv/bin/python scripts/bench_course.py [--quick]
 
 `workshop` commands (median of 5 starts), a chapter reset from its templates and without them,
-then the whole course through `workshop check` (nbval) one chapter at a time and two at a time,
-in the same run: each chapter's seconds alone, and how close `-j 2` comes to half the time of
+`workshop reset` of every chapter with databases (median of 3), what a `!` command costs, then
+the whole course through `workshop check` (nbval) one chapter at a time and two at a time, in
+the same run: each chapter's seconds alone, and how close `-j 2` comes to half the time of
 `-j 1` on a 2-core machine. `--quick` skips the course check.
 """
 
@@ -17,6 +18,8 @@ import sys
 from timing import print_table, timed
 
 from workshop_app.workshop.backend import current
+from workshop_app.workshop.chapters import STARTS
+from workshop_app.workshop.output import wide_terminal_for_shell_commands
 from workshop_app.workshop.reset import reset
 from workshop_app.workshop.settings import ROOT
 from workshop_app.workshop.templates import drop_databases
@@ -32,6 +35,16 @@ def workshop(*args: str) -> subprocess.CompletedProcess[str]:
 def command_seconds(*args: str, repeat: int = 5) -> float:
     """Median seconds of a whole `workshop` command (process start included)."""
     return statistics.median(timed(lambda: workshop(*args)) for _ in range(repeat))
+
+
+def shell_command_seconds(repeat: int = 20) -> float:
+    """Median seconds of a `!true` in a chapter: IPython's pseudo-terminal as the kit sets it
+    up, the command itself taking no time."""
+    from IPython.utils._process_posix import ProcessHandler
+
+    wide_terminal_for_shell_commands()
+    shell = ProcessHandler()
+    return statistics.median(timed(lambda: shell.system("true")) for _ in range(repeat))
 
 
 def course_check(jobs: int) -> tuple[float, dict[str, float]]:
@@ -58,7 +71,11 @@ def main() -> None:
     drop_databases(backend, "tpl_ch03_")
     row("reset 03 in-process, building its templates", timed(lambda: reset("03")), 3)
     row("reset 03 in-process, from its templates", timed(lambda: reset("03")), 0.5)
-    row("workshop reset 03 (whole command)", command_seconds("reset", "03", repeat=3), 0.5)
+    for number, start in STARTS.items():
+        if start.postgres:
+            seconds = command_seconds("reset", number, repeat=3)
+            row(f"workshop reset {number} (whole command)", seconds, 0.5)
+    row("a `!` command in a chapter, beyond the command's own time", shell_command_seconds(), 0.05)
     if not args.quick:
         print("running the course check with -j 1, then -j 2 ...", file=sys.stderr, flush=True)
         serial, chapters = course_check(1)
