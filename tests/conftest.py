@@ -178,6 +178,7 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),  # its trust database (nbsignatures.db)
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "WORKSHOP_SANDBOX_DIR": sandbox,
         "WORKSHOP_LEARNER": learner,
