@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 from tornado.websocket import WebSocketClientConnection
+
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.settings import WorkshopSettings
 
 
 def free_port() -> int:
@@ -44,6 +48,21 @@ def add_least_admin(superuser_url: str, name: str, password: str) -> str:
 
 
 PG15_SUPERUSER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+# A test marked so runs on the configured server, then on the PostgreSQL 18 of the test session
+# that asks for passwords (conftest's pg18_password), as its least-privileged admin. Its module
+# overrides `backend` with one that returns each_server(backend, request).
+ON_EACH_SERVER = pytest.mark.parametrize("backend", ["configured", "pg18_password"], indirect=True)
+
+
+def each_server(configured: Backend, request: pytest.FixtureRequest) -> Backend:
+    """The server a test marked ON_EACH_SERVER runs on (else the configured one), for the test
+    and for the `workshop` commands it runs (WORKSHOP_DATABASE_URL, for this test only)."""
+    if getattr(request, "param", "configured") == "configured":
+        return configured
+    url = request.getfixturevalue(request.param).admin_url
+    request.getfixturevalue("monkeypatch").setenv("WORKSHOP_DATABASE_URL", url)
+    return choose_backend(WorkshopSettings(workshop_database_url=url))
 
 
 def connect(url_or_conninfo: str, **kw: object) -> psycopg.Connection:

@@ -6,11 +6,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
-from helpers import connect
+from helpers import ON_EACH_SERVER, connect, each_server
 
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.settings import WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo, show
+
+
+@pytest.fixture
+def backend(backend: Backend, request: pytest.FixtureRequest) -> Backend:
+    """The configured server; each server in turn for a test marked ON_EACH_SERVER."""
+    return each_server(backend, request)
 
 
 def as_learner(backend: Backend, learner: str) -> Backend:
@@ -87,6 +93,7 @@ def test_an_app_role_connects_with_its_password_only(backend: Backend) -> None:
             conn.execute(f'DROP ROLE "{role}"')
 
 
+@ON_EACH_SERVER
 def test_two_learners_on_one_server_never_touch_each_other(backend: Backend) -> None:
     learners = [as_learner(backend, name) for name in ("t_ann", "t_bob")]
 
@@ -112,6 +119,7 @@ def test_two_learners_on_one_server_never_touch_each_other(backend: Backend) -> 
     assert bob.owned() == ([], [])
 
 
+@ON_EACH_SERVER
 def test_cleanup_leaves_learners_whose_names_start_alike_and_what_it_did_not_make(
     backend: Backend,
 ) -> None:

@@ -8,12 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ON_EACH_SERVER, each_server
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.embedded import EmbeddedServer
 from workshop_app.workshop.settings import ROOT, learner_slug
 
 SERVER_URLS = ("WORKSHOP_DATABASE_URL", "DATABASE_URL")  # the setting, and its old spelling
+
+
+@pytest.fixture
+def backend(backend: Backend, request: pytest.FixtureRequest) -> Backend:
+    """The configured server; each server in turn for a test marked ON_EACH_SERVER."""
+    return each_server(backend, request)
 
 
 def workshop(
@@ -243,6 +250,7 @@ def databases(backend: Backend, prefix: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+@ON_EACH_SERVER
 def test_cleanup_drops_only_this_learners_own_and_asks_first(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -303,6 +311,7 @@ def test_cleanup_on_a_terminal_lists_what_goes_and_asks(backend: Backend, tmp_pa
         mine.cleanup()
 
 
+@ON_EACH_SERVER
 def test_reset_drops_only_what_the_course_made_and_says_so(
     backend: Backend, tmp_path: Path
 ) -> None:
@@ -328,6 +337,7 @@ def test_reset_drops_only_what_the_course_made_and_says_so(
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+@ON_EACH_SERVER
 def test_sandboxes_and_env_files_are_private(backend: Backend, tmp_path: Path) -> None:
     import stat
 
@@ -342,6 +352,7 @@ def test_sandboxes_and_env_files_are_private(backend: Backend, tmp_path: Path) -
         assert workshop("db", "cleanup", "--yes", env=env).returncode == 0
 
 
+@ON_EACH_SERVER
 def test_psql_connects_to_the_database_named_with_d(backend: Backend, database: str) -> None:
     url = os.environ.get("WORKSHOP_DATABASE_URL")
     for args in (["-d", database], [f"--dbname={database}"]):

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine
 from test_cli import workshop
 
 from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.chapters import course_names
 from workshop_app.workshop.settings import WorkshopSettings
 from workshop_app.workshop.urls import libpq_conninfo
 
@@ -44,7 +45,9 @@ def test_chapters_run_with_the_least_privileged_admin(
     try:
         doctor = workshop("doctor", env=env)
         assert "OK    create a role and a database it owns" in doctor.stdout, doctor.stdout
-        for chapter in ("03", "04", "04"):  # the second 04 clones the templates
+        # 03 and 06 copy the app role's databases, 06 and 08 alter its tables, as the admin;
+        # the second 04 clones the templates.
+        for chapter in ("03", "06", "08", "04", "04"):
             result = workshop("reset", chapter, env=env)
             assert result.returncode == 0, result.stderr
         assert "from templates" in result.stdout
@@ -53,6 +56,23 @@ def test_chapters_run_with_the_least_privileged_admin(
         assert as_superuser(least_admin, env).owned() == ([], [])
     finally:
         as_superuser(least_admin, env).cleanup()
+
+
+def test_chapters_doing_an_admins_work_in_their_cells_pass_their_check(
+    least_admin: AdminServer, tmp_path: Path
+) -> None:
+    """Chapter 02 creates its role and databases by hand (CREATE ROLE, GRANT ... TO
+    CURRENT_USER, CREATE DATABASE ... OWNER); chapter 10 lets the app's role create databases
+    (ALTER ROLE ... CREATEDB) and creates one for it. Whole notebooks, as `workshop check` runs
+    them (with a learner of its own: `<learner>-check`)."""
+    env = learner_env(least_admin.admin_url, tmp_path)
+    checker = {**env, "WORKSHOP_LEARNER": env["WORKSHOP_LEARNER"] + "-check"}
+    try:
+        result = workshop("check", "-j", "2", "02", "10", env=env)
+        assert result.returncode == 0, result.stdout
+    finally:
+        backend = as_superuser(least_admin, checker)
+        backend.cleanup(course_names(backend))
 
 
 def test_doctor_fails_when_the_admin_cannot_create_roles(
@@ -157,7 +177,5 @@ def test_a_role_made_by_hand_can_own_a_database_on_16(
             admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'x'")
             admin.execute(f"CREATE DATABASE {database} OWNER {role}")
     finally:
-        from workshop_app.workshop.chapters import course_names
-
         backend.cleanup(course_names(backend))
     assert as_superuser(pg18_password, env).owned(course_names(backend)) == ([], [])
