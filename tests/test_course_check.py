@@ -8,8 +8,10 @@ import uuid
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.course_check import own_place
 from workshop_app.workshop.settings import ROOT, learner_slug
 
 
@@ -127,3 +129,15 @@ def test_a_second_check_at_the_same_time_says_one_is_running(tmp_path: Path) -> 
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def test_learners_on_one_hub_each_get_a_check_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On JupyterHub every server runs as `jovyan`: the check's learner comes from the learner
+    the course uses (JUPYTERHUB_USER here), not from the OS user."""
+    monkeypatch.delenv("WORKSHOP_LEARNER", raising=False)
+    learners = []
+    for user in ("t_hub_ann", "t_hub_bob"):
+        monkeypatch.setenv("JUPYTERHUB_USER", user)
+        with own_place(choose_backend()) as place:
+            learners.append(place["WORKSHOP_LEARNER"])
+    assert learners == ["t_hub_ann-check", "t_hub_bob-check"]
