@@ -398,3 +398,11 @@ def test_export_into_a_file_names_it(tmp_path: Path) -> None:
             "--out",
         )
     assert existing.read_text() == "not a folder"
+
+
+def test_export_where_a_page_cannot_be_written_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "course"
+    page = out / "index.html"
+    page.mkdir(parents=True)  # a folder where a page goes (as root, a read-only file is not)
+    result = workshop("export", "--out", str(out))
+    assert_clear_error(result, f"Cannot export the course to {out}: cannot write {page}", "--out")
