@@ -276,7 +276,9 @@ def parser() -> argparse.ArgumentParser:
     url.add_argument("--database", help="another database on the same server")
     psql = actions.add_parser("psql", help="open psql as the admin")
     psql.add_argument("args", nargs=argparse.REMAINDER, help="passed on to psql")
-    cleanup = actions.add_parser("cleanup", help="drop this learner's databases and roles")
+    cleanup = actions.add_parser(
+        "cleanup", help="drop this learner's databases and roles (their check's too)"
+    )
     cleanup.add_argument("--yes", action="store_true", help="do not ask first (for scripts)")
 
     reset = sub.add_parser("reset", help="put one chapter back to its starting state")
