@@ -35,7 +35,7 @@ from workshop_app.workshop.alembic_runner import course_config
 from workshop_app.workshop.backend import Backend, current
 from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.embedded import ROOT_BASE, EmbeddedServer, is_root
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, learner_slug
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -214,7 +214,8 @@ def jupyterlab(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
         yield Lab(base, token, root, env, output)
     finally:
         stop_process_group(lab)
-        exercise_support.drop_learner(dataclasses.replace(backend, learner=learner))
+        # test_browser runs `workshop check` in it: drop_learner drops the check's databases too
+        exercise_support.drop_learner(dataclasses.replace(backend, learner=learner_slug(learner)))
         shutil.rmtree(sandbox, ignore_errors=True)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.chapters import course_names
+from workshop_app.workshop.course_check import check_backend
 from workshop_app.workshop.exercises import outcome, solution
 from workshop_app.workshop.reset import reset
 
@@ -36,8 +37,10 @@ def chapter_at_start(number: str, backend: Backend, root: Path) -> Iterator[Chap
 
 
 def drop_learner(backend: Backend) -> None:
-    """Everything the course made for this learner, the objects chapters create by hand too."""
-    backend.cleanup(course_names(backend))
+    """Everything the course made for this learner, the objects chapters create by hand too,
+    and what their `workshop check` made (a prefix of its own), as `workshop db cleanup` does."""
+    for learner in (backend, check_backend(backend)):
+        learner.cleanup(course_names(learner))
 
 
 def assert_refused(chapter: str, number: int, answer: object, ch: Chapter | None) -> None:

@@ -1,5 +1,6 @@
 """The `workshop` command as a learner meets it: one clear message and exit 2, never a traceback."""
 
+import dataclasses
 import os
 import re
 import socket
@@ -287,9 +288,9 @@ def test_cleanup_drops_only_this_learners_own_and_asks_first(
 def test_cleanup_on_a_terminal_lists_what_goes_and_asks(backend: Backend, tmp_path: Path) -> None:
     import pexpect
 
-    learner = f"t_tty_{os.getpid()}"
+    learner = f"t_tty_{os.getpid()}"  # a 6-digit pid reads as a hash: the slug differs
     env = learner_env(tmp_path, learner)
-    mine = Backend(backend.kind, backend.source, backend.admin_url, learner, backend.server)
+    mine = dataclasses.replace(backend, learner=learner_slug(learner))
     mine.create_database("ch04_blog")
     try:
         for answer, kept in (("", True), ("n", True), ("y", False)):
@@ -315,9 +316,9 @@ def test_cleanup_on_a_terminal_lists_what_goes_and_asks(backend: Backend, tmp_pa
 def test_reset_drops_only_what_the_course_made_and_says_so(
     backend: Backend, tmp_path: Path
 ) -> None:
-    learner = f"t_mine_{os.getpid()}"
+    learner = f"t_mine_{os.getpid()}"  # a 6-digit pid reads as a hash: the slug differs
     env = learner_env(tmp_path, learner)
-    mine = Backend(backend.kind, backend.source, backend.admin_url, learner, backend.server)
+    mine = dataclasses.replace(backend, learner=learner_slug(learner))
     by_hand = [mine.prefix + "ch03_experiment", mine.prefix + "tpl_ch03_blog_mine"]
     try:
         with backend.connect() as conn:
@@ -408,3 +409,11 @@ def test_export_into_a_file_names_it(tmp_path: Path) -> None:
             "--out",
         )
     assert existing.read_text() == "not a folder"
+
+
+def test_export_where_a_page_cannot_be_written_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "course"
+    page = out / "index.html"
+    page.mkdir(parents=True)  # a folder where a page goes (as root, a read-only file is not)
+    result = workshop("export", "--out", str(out))
+    assert_clear_error(result, f"Cannot export the course to {out}: cannot write {page}", "--out")

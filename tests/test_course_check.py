@@ -7,9 +7,12 @@ import sys
 import uuid
 from pathlib import Path
 
+import exercise_support
 import nbformat
+import pytest
 
-from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.course_check import check_backend, own_place
 from workshop_app.workshop.settings import ROOT, learner_slug
 
 
@@ -100,7 +103,7 @@ def test_check_leaves_the_learners_open_chapters_alone(backend: Backend, tmp_pat
             after = conn.execute(role_password, [learner.name("ch04_blog_user")]).fetchone()
         assert after == before  # the learner's connection still works
     finally:
-        learner.cleanup()  # the check's databases too (its learner is `<learner>-check`)
+        exercise_support.drop_learner(learner)  # the check's databases too
 
 
 def test_a_second_check_at_the_same_time_says_one_is_running(tmp_path: Path) -> None:
@@ -127,3 +130,64 @@ def test_a_second_check_at_the_same_time_says_one_is_running(tmp_path: Path) -> 
     finally:
         if first.poll() is None:
             first.kill()
+
+
+def test_learners_on_one_hub_each_get_a_check_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On JupyterHub every server runs as `jovyan`: the check's learner comes from the learner
+    the course uses (JUPYTERHUB_USER here), not from the OS user."""
+    monkeypatch.delenv("WORKSHOP_LEARNER", raising=False)
+    learners = []
+    for user in ("t_hub_ann", "t_hub_bob"):
+        monkeypatch.setenv("JUPYTERHUB_USER", user)
+        with own_place(choose_backend()) as place:
+            learners.append(place["WORKSHOP_LEARNER"])
+    assert learners == ["t_hub_ann-check", "t_hub_bob-check"]
+
+
+def made_with(prefix: str, backend: Backend) -> list[str]:
+    """Databases and roles named with this prefix, read from a new connection."""
+    query = (
+        "SELECT datname FROM pg_database WHERE starts_with(datname, %(p)s) UNION ALL "
+        "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %(p)s) ORDER BY 1"
+    )
+    with backend.connect() as conn:
+        return [r[0] for r in conn.execute(query, {"p": prefix}).fetchall()]
+
+
+def test_cleanup_drops_what_the_learners_check_made_and_no_one_elses(
+    backend: Backend, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    env = {**os.environ, "WORKSHOP_LEARNER": f"t{tag}ann", "WORKSHOP_SANDBOX_DIR": str(tmp_path)}
+    ann = dataclasses.replace(backend, learner=learner_slug(env["WORKSHOP_LEARNER"]))
+    others = [  # learners whose names start alike, with their own checks' databases
+        dataclasses.replace(backend, learner=learner_slug(f"t{tag}{name}"))
+        for name in ("ann-marie", "ann_check")
+    ]
+    try:
+        for other in others:
+            for learner in (other, check_backend(other)):
+                learner.create_database("ch02_blog")
+        check = workshop_check("02", env=env)
+        assert check.returncode == 0, check.stdout + check.stderr
+        left = made_with(check_backend(ann).prefix, backend)
+        assert left, "the check made no databases: nothing to test"
+
+        cleanup = subprocess.run(
+            [sys.executable, "-m", "workshop_app", "db", "cleanup", "--yes"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
+        assert made_with(check_backend(ann).prefix, backend) == []
+        for name in left:
+            assert name in cleanup.stdout  # listed
+        for other in others:
+            for learner in (other, check_backend(other)):
+                assert made_with(learner.prefix, backend) == [learner.name("ch02_blog")]
+    finally:
+        for learner in (ann, *others):
+            exercise_support.drop_learner(learner)  # their checks' too

@@ -23,7 +23,7 @@ from test_lab import run_cell
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.embedded import is_root
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, learner_slug
 
 
 def first_cell(chapter: str) -> str:
@@ -94,5 +94,5 @@ def test_a_chapter_runs_in_a_jupyterlab_that_the_course_did_not_start(
         assert re.search(rf"OK +learner prefix +ws_{learner}__\n", stdout), stdout
     finally:
         stop_process_group(lab)
-        exercise_support.drop_learner(dataclasses.replace(backend, learner=learner))
+        exercise_support.drop_learner(dataclasses.replace(backend, learner=learner_slug(learner)))
         shutil.rmtree(sandbox, ignore_errors=True)

@@ -2,6 +2,7 @@
 superuser) on PostgreSQL 18 and 15, with passwords; every connection keeps the URL's options."""
 
 import os
+import re
 import secrets
 import uuid
 from pathlib import Path
@@ -11,7 +12,7 @@ import psycopg
 import pytest
 from helpers import AdminServer, connect
 from sqlalchemy import create_engine
-from test_cli import workshop
+from test_cli import assert_clear_error, workshop
 
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.chapters import course_names
@@ -132,6 +133,21 @@ def test_every_connection_keeps_the_urls_parameters(
             assert seen_by_server(conn) == expected
     finally:
         backend.cleanup()
+
+
+def test_sslmode_require_on_a_server_without_tls_is_named_with_its_fix(
+    least_admin: AdminServer, tmp_path: Path
+) -> None:
+    """Managed servers require TLS; a URL that asks for it is kept on every connection, so a
+    server without TLS fails the doctor and a chapter alike, never the doctor OK and 02 not."""
+    env = learner_env(f"{least_admin.admin_url}?sslmode=require", tmp_path)
+    doctor = workshop("doctor", env=env)
+    assert doctor.returncode == 2, doctor.stdout
+    assert re.search(r"FAIL +server reachable .*SSL", doctor.stdout), doctor.stdout
+    assert re.search(r"fix: .*sslmode", doctor.stdout), doctor.stdout
+    for chapter in ("02", "04"):
+        assert_clear_error(workshop("reset", chapter, env=env), "SSL", "sslmode")
+    assert as_superuser(least_admin, env).owned() == ([], [])
 
 
 WITH_SPECIALS = "p@ss:w/rd%"

@@ -68,15 +68,21 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def db_cleanup(backend: Backend, *, yes: bool) -> int:
-    """List what the course made for this learner; drop it once confirmed (or --yes)."""
+    """List what the course made for this learner and for their `workshop check` (a learner
+    and prefix of its own, see course_check); drop it once confirmed (or --yes)."""
     from workshop_app.workshop.chapters import course_names
+    from workshop_app.workshop.course_check import check_backend
 
     backend.ensure_running()
+    check = check_backend(backend)
     dbs, roles = backend.owned(course_names(backend))
+    check_dbs, check_roles = check.owned(course_names(check))
+    dbs, roles = dbs + check_dbs, roles + check_roles
+    prefixes = f"{backend.prefix}..., and {check.prefix}... for `workshop check`"
     if not dbs and not roles:
-        print(f"Nothing to drop: no databases or roles of yours ({backend.prefix}...).")
+        print(f"Nothing to drop: no databases or roles of yours ({prefixes}).")
         return 0
-    print(f"The course made these for you ({backend.prefix}...); cleanup drops them:")
+    print(f"The course made these for you ({prefixes}); cleanup drops them:")
     print("\n".join([f"  database {d}" for d in dbs] + [f"  role     {r}" for r in roles]))
     if not yes:
         if not sys.stdin.isatty():
@@ -270,7 +276,9 @@ def parser() -> argparse.ArgumentParser:
     url.add_argument("--database", help="another database on the same server")
     psql = actions.add_parser("psql", help="open psql as the admin")
     psql.add_argument("args", nargs=argparse.REMAINDER, help="passed on to psql")
-    cleanup = actions.add_parser("cleanup", help="drop this learner's databases and roles")
+    cleanup = actions.add_parser(
+        "cleanup", help="drop this learner's databases and roles (their check's too)"
+    )
     cleanup.add_argument("--yes", action="store_true", help="do not ask first (for scripts)")
 
     reset = sub.add_parser("reset", help="put one chapter back to its starting state")

@@ -9,7 +9,7 @@ own (learner `<you>-check`), so a check never resets what a learner has open in 
 check at a time per server and learner: a second one says so and stops.
 """
 
-import getpass
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import fasteners
 
-from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.errors import WorkshopError
-from workshop_app.workshop.settings import ROOT, WorkshopSettings
+from workshop_app.workshop.settings import ROOT, learner_slug
 
 
 @dataclass(frozen=True)
@@ -38,19 +38,22 @@ class Result:
     report: str
 
 
-def check_learner() -> str:
-    """The learner name the check's kernels use: yours, with `-check`."""
-    return f"{WorkshopSettings().workshop_learner or getpass.getuser()}-check"
+def check_learner(backend: Backend) -> str:
+    """The learner name the check's kernels use: yours (the course's slug of it), with `-check`.
+    Its slug ends in a hash (learner_slug): a prefix of its own, distinct for each learner."""
+    return f"{backend.learner}-check"
+
+
+def check_backend(backend: Backend) -> Backend:
+    """This learner's check on this server, as its kernels see it (for cleanup)."""
+    return dataclasses.replace(backend, learner=learner_slug(check_learner(backend)))
 
 
 @contextmanager
 def own_place(backend: Backend) -> Iterator[dict[str, str]]:
     """The environment of a check's kernels: its own learner and a fresh sandbox folder, held
     under a lock per server and learner. Raises WorkshopError while another check holds it."""
-    learner = check_learner()
-    prefix = choose_backend(WorkshopSettings(workshop_learner=learner)).prefix
-    if prefix == backend.prefix:  # a long name whose `-check` the prefix cut off
-        learner = f"check-{learner.removesuffix('-check')}"
+    learner = check_learner(backend)
     server = str(backend.server.home) if backend.server else backend.admin_url.render_as_string()
     key = hashlib.sha256(f"{server}\0{learner}".encode()).hexdigest()[:12]
     lock_path = Path(tempfile.gettempdir()) / f"workshop-check-{key}.lock"

@@ -41,6 +41,12 @@ def explain_connect_error(
             f"PostgreSQL at {where} asks for a password and the URL has none.",
             "put it in the URL: postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE.",
         )
+    if "server does not support SSL" in msg:
+        return WorkshopError(
+            f"PostgreSQL at {where} does not offer SSL (TLS), and the URL's sslmode requires it.",
+            "for a server without TLS (a local one), remove sslmode from WORKSHOP_DATABASE_URL "
+            "or set sslmode=prefer; else use the host and port where the server offers TLS.",
+        )
     if m := re.search(r'database "([^"]+)" does not exist', msg):
         return WorkshopError(
             f'Database "{m[1]}" does not exist on {where}.',

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from workshop_app.workshop.errors import WorkshopError
 from workshop_app.workshop.settings import ROOT, chapter_notebooks, chapter_title
 
 NOTEBOOK_LINK = re.compile(r'href="([^"#:]+)\.ipynb(#[^"]*)?"')
@@ -32,7 +33,14 @@ def export(out: Path) -> list[Path]:
         )
         html = NOTEBOOK_LINK.sub(lambda m: f'href="{m[1]}.html{m[2] or ""}"', html)
         page = out / f"{notebook.stem}.html"
-        page.write_text(html)
+        try:
+            page.write_text(html)
+        except OSError as err:  # e.g. a folder or a read-only file where the page goes
+            raise WorkshopError(
+                f"Cannot export the course to {out}: cannot write {page} "
+                f"({(err.strerror or str(err)).lower()}).",
+                f"remove {page} or make it writable, or give --out another folder.",
+            ) from None
         written.append(page)
         print(f"  {page.name:45} {time.perf_counter() - started:4.1f} s", flush=True)
     return written
