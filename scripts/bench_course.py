@@ -63,7 +63,7 @@ def main() -> None:
     rows: list[tuple[str, float, str, str]] = []
 
     def row(step: str, seconds: float, target: float) -> None:
-        goal = f"<= {target:.1f}" if target % 1 else f"<= {target:g}"
+        goal = f"<= {target:g}"
         rows.append((step, seconds, goal, "yes" if seconds <= target else "NO"))
 
     for command in (("--help",), ("db", "url"), ("db", "status")):

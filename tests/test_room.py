@@ -21,8 +21,9 @@ from sqlalchemy.engine import make_url
 from test_cli import workshop
 
 from workshop_app.workshop.backend import Backend, choose_backend
+from workshop_app.workshop.course_check import check_backend
 from workshop_app.workshop.reset import reset
-from workshop_app.workshop.settings import WorkshopSettings
+from workshop_app.workshop.settings import WorkshopSettings, learner_slug
 
 pytestmark = pytest.mark.db
 
@@ -82,8 +83,10 @@ def learner_backend(url: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
 
 
 def leftovers(instructor: Instructor, *learners: str) -> list[str]:
-    """Databases and roles of these learners still on the server."""
+    """Databases and roles of these learners (and of their `workshop check`) on the server."""
+    checks = [learner_slug(f"{s}-check") for s in learners]
     prefixes = [p for s in learners for p in (f"ws_{s}__", f"ws_room_{s}")]
+    prefixes += [f"ws_{c}__" for c in checks]
     with connect(instructor.superuser) as conn:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname LIKE ANY(%(p)s) "
@@ -171,6 +174,24 @@ def test_add_is_idempotent_keeps_passwords_and_never_prints_them(
         assert leftovers(instructor, a, b, c) == []
     finally:
         scrub(instructor, a, b, c)
+
+
+def test_drop_takes_what_the_learners_check_made_too(
+    instructor: Instructor,
+    two_learners: tuple[str, str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`workshop check` makes databases and a role under a prefix of its own, with the
+    learner's login: `room drop` drops them before the login (which could not go otherwise)."""
+    a, b, folder = two_learners
+    check = check_backend(learner_backend(env_url(folder, a), monkeypatch))
+    reset("04", check, tmp_path / "check")  # what a check's chapter 04 makes
+    assert any(n.startswith(check.prefix) for n in leftovers(instructor, a))
+    dropped = room(instructor, folder, "drop", a, "--yes")
+    assert dropped.returncode == 0, dropped.stdout + dropped.stderr
+    assert leftovers(instructor, a) == []
+    assert f"ws_room_{b}" in leftovers(instructor, b)  # the other learner stays
 
 
 @pytest.mark.parametrize("instructor", ["pg18 superuser"], indirect=True)

@@ -274,6 +274,7 @@ def drop(backend: Backend, slugs: list[str], folder: Path) -> tuple[list[str], l
     from psycopg import sql
 
     from workshop_app.workshop.chapters import course_names
+    from workshop_app.workshop.course_check import check_backend
 
     seats = read_seats(folder)
     dropped, failed = [], []
@@ -288,10 +289,11 @@ def drop(backend: Backend, slugs: list[str], folder: Path) -> tuple[list[str], l
                     (login, f"ws_{slug}__"),
                 )
                 as_learner = learner_backend(backend, slug)
-                try:
-                    dbs, roles = theirs(as_learner, course_names(as_learner))
-                    as_learner.drop(dbs, roles)
-                    dropped += dbs + roles
+                try:  # theirs, then their `workshop check`'s (a prefix of its own)
+                    for who in (as_learner, check_backend(as_learner)):
+                        dbs, roles = theirs(who, course_names(who), login)
+                        who.drop(dbs, roles)
+                        dropped += dbs + roles
                     conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(login)))
                     dropped.append(login)
                 except psycopg.Error as err:
@@ -314,11 +316,10 @@ def rewrite_seats(folder: Path, seats: dict[str, Seat]) -> None:
     private_write(folder / "room.csv", [[rows[s][k] for k in FIELDS] for s in seats])
 
 
-def theirs(learner: Backend, known: list[str]) -> tuple[list[str], list[str]]:
+def theirs(learner: Backend, known: list[str], login: str) -> tuple[list[str], list[str]]:
     """What a learner made: the course's own (marker or known name, see Backend.owned), and
     every database and role with their prefix that their login owns or is a member of."""
     dbs, roles = learner.owned(known)
-    login = ROOM_ROLE + learner.learner
     with learner.connect() as conn:
         more_dbs = conn.execute(
             "SELECT datname FROM pg_database WHERE starts_with(datname, %s) "
