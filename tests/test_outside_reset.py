@@ -2,8 +2,6 @@
 chapter's setup again, instead of failing on a deleted folder or an old password."""
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +9,7 @@ from pathlib import Path
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
+from test_cli import workshop
 
 MESSAGE = (
     "Chapter {} was reset from outside this notebook (workshop reset). "
@@ -56,13 +55,7 @@ def run(client: BlockingKernelClient, code: str) -> str:
 
 
 def workshop_reset(number: str, env: dict[str, str]) -> None:
-    reset = subprocess.run(
-        [sys.executable, "-m", "workshop_app", "reset", number],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    reset = workshop("reset", number, env=env)
     assert reset.returncode == 0, reset.stderr
 
 

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import exercise_support
 import psycopg
 import pytest
 from helpers import AdminServer, connect
@@ -67,13 +68,11 @@ def test_chapters_doing_an_admins_work_in_their_cells_pass_their_check(
     (ALTER ROLE ... CREATEDB) and creates one for it. Whole notebooks, as `workshop check` runs
     them (with a learner of its own: `<learner>-check`)."""
     env = learner_env(least_admin.admin_url, tmp_path)
-    checker = {**env, "WORKSHOP_LEARNER": env["WORKSHOP_LEARNER"] + "-check"}
     try:
         result = workshop("check", "-j", "2", "02", "10", env=env)
         assert result.returncode == 0, result.stdout
     finally:
-        backend = as_superuser(least_admin, checker)
-        backend.cleanup(course_names(backend))
+        exercise_support.drop_learner(as_superuser(least_admin, env))  # and the check's
 
 
 def test_doctor_fails_when_the_admin_cannot_create_roles(
