@@ -6,10 +6,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import exercise_support
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 from test_cli import workshop
+
+from workshop_app.workshop.backend import choose_backend
+from workshop_app.workshop.settings import WorkshopSettings
 
 MESSAGE = (
     "Chapter {} was reset from outside this notebook (workshop reset). "
@@ -83,13 +87,17 @@ def test_alembic_after_an_outside_reset_never_meets_the_old_folder_or_password(
 ) -> None:
     """Chapter 04's role gets a new password on reset, its sandbox a new folder: `!alembic`
     in the old folder would fail on both."""
-    first = run(kernel, 'from workshop_app.workshop.kit import setup\nch = setup("04")')
-    assert first.startswith("Chapter 04 is ready."), first
-    query = "!alembic current 2>&1 | tail -n 1"
-    assert run(kernel, query) == "0001 (head)\n"
+    try:
+        first = run(kernel, 'from workshop_app.workshop.kit import setup\nch = setup("04")')
+        assert first.startswith("Chapter 04 is ready."), first
+        query = "!alembic current 2>&1 | tail -n 1"
+        assert run(kernel, query) == "0001 (head)\n"
 
-    workshop_reset("04", env)
-    assert run(kernel, query) == MESSAGE.format("04") + "\n[status: error]"
+        workshop_reset("04", env)
+        assert run(kernel, query) == MESSAGE.format("04") + "\n[status: error]"
 
-    assert run(kernel, 'ch = setup("04")').startswith("Chapter 04 is ready.")
-    assert run(kernel, query) == "0001 (head)\n"
+        assert run(kernel, 'ch = setup("04")').startswith("Chapter 04 is ready.")
+        assert run(kernel, query) == "0001 (head)\n"
+    finally:  # chapter 04 made a role and databases for this test's learner
+        learner = WorkshopSettings(workshop_learner=env["WORKSHOP_LEARNER"])
+        exercise_support.drop_learner(choose_backend(learner))
