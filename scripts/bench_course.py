@@ -3,17 +3,24 @@
     .venv/bin/python scripts/bench_course.py [--quick]
 
 `workshop` commands (median of 5 starts), a chapter reset from its templates and without them,
-`workshop reset` of every chapter with databases (median of 3), what a `!` command costs, then
-the whole course through `workshop check` (nbval) one chapter at a time and two at a time, in
-the same run: each chapter's seconds alone, and how close `-j 2` comes to half the time of
-`-j 1` on a 2-core machine. `--quick` skips the course check.
+`workshop reset` of every chapter with databases (median of 3), what a `!` command and an
+`alembic` command cost, then the whole course through `workshop check` (nbval) one chapter at
+a time and two at a time, in the same run: each chapter's seconds alone, and how close `-j 2`
+comes to half the time of `-j 1` on a 2-core machine. A second table says where each chapter's
+time goes: its `alembic` commands (each a new Python process that imports SQLAlchemy, Alembic,
+psycopg and the app) against the rest. `--quick` skips the course check.
+
+The first rows are this machine's floor: starting Python, and importing SQLAlchemy and psycopg.
 """
 
 import argparse
+import json
+import os
 import re
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from timing import print_table, timed
 
@@ -21,10 +28,14 @@ from workshop_app.workshop.backend import current
 from workshop_app.workshop.chapters import STARTS
 from workshop_app.workshop.output import wide_terminal_for_shell_commands
 from workshop_app.workshop.reset import reset
-from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.settings import ROOT, chapter_notebooks
 from workshop_app.workshop.templates import drop_databases
 
 CHAPTER_LINE = re.compile(r"^\s+(\d\d)-\S+\.ipynb\s+(pass|FAIL)\s+([\d.]+) s$", re.M)
+ALEMBIC_COMMAND = re.compile(
+    r"\balembic (?:upgrade|downgrade|current|heads|history|stamp|check|"
+    r"revision|merge|show|branches)\b"
+)
 
 
 def workshop(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,6 +46,33 @@ def workshop(*args: str) -> subprocess.CompletedProcess[str]:
 def command_seconds(*args: str, repeat: int = 5) -> float:
     """Median seconds of a whole `workshop` command (process start included)."""
     return statistics.median(timed(lambda: workshop(*args)) for _ in range(repeat))
+
+
+def python_seconds(code: str, repeat: int = 5) -> float:
+    """Median seconds of `python -c code`: this machine's floor for any command."""
+    argv = [sys.executable, "-c", code]
+    return statistics.median(timed(lambda: subprocess.run(argv, check=True)) for _ in range(repeat))
+
+
+def alembic_seconds(repeat: int = 5) -> float:
+    """Median seconds of `alembic current` in chapter 07's sandbox, as a chapter's `!alembic`
+    runs it: a new process that imports Alembic, SQLAlchemy, the app and psycopg, connects."""
+    ch = reset("07")[0]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def run() -> None:
+        subprocess.run(
+            ["alembic", "current"], cwd=ch.sandbox, env=env, check=True, capture_output=True
+        )
+
+    return statistics.median(timed(run) for _ in range(repeat))
+
+
+def alembic_commands(notebook: Path) -> int:
+    """How many `alembic` commands a chapter's code cells run."""
+    cells = json.loads(notebook.read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return sum(len(ALEMBIC_COMMAND.findall(source)) for source in code)
 
 
 def shell_command_seconds(repeat: int = 20) -> float:
@@ -66,6 +104,9 @@ def main() -> None:
         goal = f"<= {target:g}"
         rows.append((step, seconds, goal, "yes" if seconds <= target else "NO"))
 
+    rows.append(("python -c pass (this machine's floor)", python_seconds("pass"), "-", "-"))
+    for module in ("sqlalchemy", "psycopg"):
+        rows.append((f"python -c 'import {module}'", python_seconds(f"import {module}"), "-", "-"))
     for command in (("--help",), ("db", "url"), ("db", "status")):
         row(f"workshop {' '.join(command)}", command_seconds(*command), 0.3)
     drop_databases(backend, "tpl_ch03_")
@@ -76,6 +117,9 @@ def main() -> None:
             seconds = command_seconds("reset", number, repeat=3)
             row(f"workshop reset {number} (whole command)", seconds, 0.5)
     row("a `!` command in a chapter, beyond the command's own time", shell_command_seconds(), 0.05)
+    alembic = alembic_seconds()
+    rows.append(("an `alembic current` in a chapter (whole process)", alembic, "-", "-"))
+    chapters: dict[str, float] = {}
     if not args.quick:
         print("running the course check with -j 1, then -j 2 ...", file=sys.stderr, flush=True)
         serial, chapters = course_check(1)
@@ -93,6 +137,16 @@ def main() -> None:
             )
         )
     print_table(("step", "seconds", "target", "met"), rows)
+    if chapters:
+        print()
+        where = []
+        for notebook in chapter_notebooks():
+            number, count = notebook.name[:2], alembic_commands(notebook)
+            if number in chapters:
+                spent = count * alembic
+                where.append((number, chapters[number], count, spent, chapters[number] - spent))
+        header = ("chapter", "seconds alone", "`alembic` commands", "≈ their seconds", "the rest")
+        print_table(header, where)
 
 
 if __name__ == "__main__":

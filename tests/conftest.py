@@ -153,7 +153,7 @@ def app_database(backend: Backend) -> Iterator[str]:
 @pytest.fixture
 def engine(backend: Backend, database: str, app_database: str) -> Iterator[Engine]:
     """A sync engine on this test's own database (psycopg 3, like the app)."""
-    eng = create_engine(backend.url(database), poolclass=NullPool)
+    eng = create_engine(backend.url(database).to_sqlalchemy(), poolclass=NullPool)
     yield eng
     eng.dispose()
 

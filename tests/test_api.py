@@ -22,7 +22,7 @@ def client(backend: Backend, database: str, engine: Engine) -> Iterator[TestClie
     with engine.connect() as conn:
         command.upgrade(alembic_config(conn), "head")
         conn.commit()
-    test_engine = create_async_engine(backend.url(database), poolclass=NullPool)
+    test_engine = create_async_engine(backend.url(database).to_sqlalchemy(), poolclass=NullPool)
     sessions = async_sessionmaker(test_engine, expire_on_commit=False)
 
     async def get_test_db() -> AsyncIterator:

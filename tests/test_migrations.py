@@ -229,7 +229,7 @@ def test_env_accepts_what_migration_testing_tools_hand_it(
     from sqlalchemy import NullPool, create_engine
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    url = backend.url(database)
+    url = backend.url(database).to_sqlalchemy()
     if kind == "connection":
         with engine.connect() as given:  # no transaction open: Alembic's to commit
             command.upgrade(alembic_config(given), "head")

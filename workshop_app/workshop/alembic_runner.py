@@ -10,7 +10,6 @@ import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
-from unittest import mock
 
 from workshop_app.workshop.kernel import app_modules_kept
 from workshop_app.workshop.settings import ROOT
@@ -43,6 +42,8 @@ def upgrade(connection: Connection, revision: str) -> None:
     """Upgrade the connection's database to `revision`, inside the connection's transaction
     (the caller commits). env.py imports the app, which reads its DATABASE_URL on import: it
     gets the connection's own URL, and the process's app modules are left as they were."""
+    from unittest import mock
+
     from alembic import command
 
     url = connection.engine.url.render_as_string(hide_password=False)

@@ -17,19 +17,19 @@ and the databases the course makes are closed to other roles (no CONNECT for PUB
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL
-
-from workshop_app.workshop.embedded import EmbeddedServer, default_home
-from workshop_app.workshop.errors import explain_connect_error
+from workshop_app.workshop.embedded import EmbeddedServer, default_home, wheel_bin
+from workshop_app.workshop.errors import WorkshopError, explain_connect_error
 from workshop_app.workshop.settings import ROOM_ROLE, ROOT, WorkshopSettings
-from workshop_app.workshop.urls import libpq_conninfo, parse_database_url, show, where
+from workshop_app.workshop.urls import DbUrl, libpq_conninfo, parse_database_url, show, where
 
 if TYPE_CHECKING:  # psycopg is imported where a connection is made: `db url` starts quicker
     import psycopg
@@ -42,7 +42,7 @@ MARKER = "Made by the pg-alembic-workshop course for learner {}; `workshop db cl
 class Backend:
     kind: str  # "embedded" or "url"
     source: str  # for people: where the choice came from
-    admin_url: URL
+    admin_url: DbUrl
     learner: str
     server: EmbeddedServer | None = None
 
@@ -68,7 +68,7 @@ class Backend:
             raise ValueError(f"names are lowercase letters, digits and _: {short!r}")
         return self.prefix + short
 
-    def url(self, database: str, user: str | None = None, password: str | None = None) -> URL:
+    def url(self, database: str, user: str | None = None, password: str | None = None) -> DbUrl:
         """A URL on this server for a database (full name), as admin or as a given role.
         It keeps the admin URL's query parameters (sslmode, options, ...)."""
         url = self.admin_url.set(database=database)
@@ -105,6 +105,10 @@ class Backend:
         return conn
 
     def server_version(self) -> str:
+        """Asked with psql first: it starts quicker than psycopg imports (`workshop db status`).
+        When psql cannot answer, psycopg asks, and explains a failure as for any connection."""
+        if version := psql_value(self.admin_url, "SHOW server_version"):
+            return version
         with self.connect() as conn:
             return conn.execute("SHOW server_version").fetchone()[0]
 
@@ -218,6 +222,24 @@ class Backend:
                 )
             for role in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+def psql_value(url: DbUrl, query: str) -> str | None:
+    """One value from the server, through the embedded wheel's psql; None if it fails. The
+    password goes in psql's environment, not on its command line."""
+    try:
+        psql = wheel_bin() / "psql"
+        env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
+        done = subprocess.run(
+            [psql, "-XAtq", "-c", query, libpq_conninfo(url, password=None)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+    except (WorkshopError, OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 # pg_authid is not readable by everyone; pg_roles (a view of it) is, with the same oids.

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, NullPool, create_engine, text
-from sqlalchemy.engine import URL
-
 from workshop_app.workshop.backend import Backend
+from workshop_app.workshop.urls import DbUrl
 
-if TYPE_CHECKING:  # pandas is imported when a notebook asks for a table: resets start faster
+if TYPE_CHECKING:  # SQLAlchemy and pandas are imported when used: `workshop reset` starts faster
     import pandas as pd
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
 
 
 @dataclass
@@ -30,16 +30,24 @@ class Chapter:
         return self.databases["blog"]
 
     def url(self, which: str = "blog", *, admin: bool = False) -> URL:
-        """A URL for one of the chapter's databases, as its app role (default) or as admin."""
+        """A URL for one of the chapter's databases, as its app role (default) or as admin:
+        SQLAlchemy's `URL`, as the notebooks use it."""
+        return self.server_url(which, admin=admin).to_sqlalchemy()
+
+    def server_url(self, which: str = "blog", *, admin: bool = False) -> DbUrl:
+        """The same URL as the workshop's own `DbUrl` (no SQLAlchemy needed)."""
         name = self.databases.get(which, which)
         return self.backend.url(name) if admin else self.backend.url(name, self.role, self.password)
 
     def engine(self, which: str = "blog", *, admin: bool = False) -> Engine:
+        from sqlalchemy import NullPool, create_engine
+
         return create_engine(self.url(which, admin=admin), poolclass=NullPool)
 
     def query(self, sql: str, which: str = "blog", **params: object) -> pd.DataFrame:
         """Run a query as admin on one of the chapter's databases; the rows as a table."""
         import pandas as pd
+        from sqlalchemy import text
 
         engine = self.engine(which, admin=True)
         try:

@@ -13,9 +13,6 @@ from contextlib import chdir, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from unittest import mock
-
-from sqlalchemy import NullPool, create_engine, text
 
 from workshop_app.workshop.alembic_runner import upgrade
 from workshop_app.workshop.backend import Backend
@@ -64,6 +61,8 @@ INSERT INTO posts (title, content, user_id, date_posted) VALUES
 @contextmanager
 def imported_blog(ch: Chapter, database_url: str) -> Iterator[ModuleType]:
     """The sandbox's blog package, imported with a given URL, forgotten afterwards."""
+    from unittest import mock  # imported when used: `workshop reset` starts faster
+
     sys.path.insert(0, str(ch.sandbox))
     try:
         with mock.patch.dict(os.environ, {"DATABASE_URL": database_url}):
@@ -79,6 +78,8 @@ def imported_blog(ch: Chapter, database_url: str) -> Iterator[ModuleType]:
 def migrate(ch: Chapter, revision: str, which: str = "blog", *, seed: bool = True) -> None:
     """Bring one of the chapter's databases to `revision` of the course's reviewed history,
     as the app's role, and give it the story's users and posts."""
+    from sqlalchemy import NullPool, create_engine, text
+
     engine = create_engine(ch.url(which), poolclass=NullPool)
     try:
         with engine.connect() as conn:
@@ -113,6 +114,8 @@ def tables_from_create_all(ch: Chapter) -> None:
     """The end of chapter 02: the app started on PostgreSQL, its lifespan ran create_all,
     and people wrote posts. `prod` is a second copy of that database (with the same data);
     `fresh` is empty."""
+    from sqlalchemy import NullPool, create_engine, text
+
     url = ch.url(admin=True).render_as_string(hide_password=False)
     with imported_blog(ch, url) as models:
         engine = create_engine(ch.url(), poolclass=NullPool)
@@ -220,6 +223,8 @@ def legacy_timestamps(ch: Chapter) -> None:
     hands-on exercise. The conversion runs in a UTC session, so it does not rewrite `posts`:
     the table keeps the file it was created with (relfilenode = oid), which the exercise's
     check uses to tell whether the learner's migration rewrote it."""
+    from sqlalchemy import text
+
     migrate(ch, "head")
     with ch.engine(admin=True).begin() as conn:
         conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
@@ -253,6 +258,8 @@ FROM generate_series(1, {BIG_POSTS}) AS n
 def big_blog_and_staging(ch: Chapter) -> None:
     """The blog at head with the story's users (now with pictures) and posts, plus BIG_POSTS
     generated posts; `staging` is the same blog without the generated posts."""
+    from sqlalchemy import text
+
     for which in ("blog", "staging"):
         migrate(ch, "head", which)
         with ch.engine(which, admin=True).begin() as conn:
@@ -279,6 +286,8 @@ def deploy_pending(ch: Chapter) -> None:
     """Production waits for a deploy: `blog` at 0001 (0002, likes, is pending), and two copies
     of it for starting two replicas at once; `naive` at head, for the one-step rename. Users
     have avatars (image_file), which the exercise renames."""
+    from sqlalchemy import text
+
     for which, revision in (
         ("blog", "0001"),
         ("race", "0001"),

@@ -38,7 +38,9 @@ def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "he
     """Print whether one of the chapter's databases has exactly the schema that the course's
     reviewed history (alembic/ at the repository root) creates at `revision`."""
     short = f"ch{ch.number}_reference"
-    reference = create_engine(ch.backend.url(ch.backend.create_database(short)), poolclass=NullPool)
+    reference = create_engine(
+        ch.backend.url(ch.backend.create_database(short)).to_sqlalchemy(), poolclass=NullPool
+    )
     try:
         with reference.connect() as conn:
             upgrade(conn, revision)

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import psutil
 from fasteners import InterProcessLock
-from sqlalchemy.engine import URL
 
 from workshop_app.workshop.errors import WorkshopError
-from workshop_app.workshop.urls import DRIVER
+from workshop_app.workshop.urls import DRIVER, DbUrl
 
 ADMIN = "postgres"
 SYSTEM_USER = "workshop_pg"  # only as root
@@ -114,9 +113,9 @@ class EmbeddedServer:
 
     # ----- what others ask
 
-    def admin_url(self) -> URL:
+    def admin_url(self) -> DbUrl:
         if self.password:
-            return URL.create(
+            return DbUrl(
                 DRIVER,
                 username=ADMIN,
                 password=self.password,
@@ -124,7 +123,7 @@ class EmbeddedServer:
                 port=self.port,
                 database="postgres",
             )
-        return URL.create(
+        return DbUrl(
             DRIVER,
             username=ADMIN,
             database="postgres",

@@ -32,9 +32,9 @@ from workshop_app.workshop.settings import ROOM_ROLE, ROOT, learner_slug
 
 if TYPE_CHECKING:
     import psycopg
-    from sqlalchemy.engine import URL
 
     from workshop_app.workshop.backend import Backend
+    from workshop_app.workshop.urls import DbUrl
 
 MARKER = "Room login of learner {}, made by `workshop room add`; `workshop room drop` drops it."
 FIELDS = ("name", "learner", "role", "password", "env")
@@ -53,10 +53,10 @@ class Seat:
     def role(self) -> str:
         return ROOM_ROLE + self.learner
 
-    def url(self, base: URL) -> URL:
+    def url(self, base: DbUrl) -> DbUrl:
         return base.set(username=self.role, password=self.password)
 
-    def env_line(self, base: URL, *, reveal: bool = True) -> str:
+    def env_line(self, base: DbUrl, *, reveal: bool = True) -> str:
         return f"WORKSHOP_DATABASE_URL={self.url(base).render_as_string(hide_password=not reveal)}"
 
 
@@ -79,7 +79,7 @@ def read_seats(folder: Path) -> dict[str, Seat]:
         ) from None
 
 
-def write_seats(folder: Path, seats: dict[str, Seat], base: URL) -> None:
+def write_seats(folder: Path, seats: dict[str, Seat], base: DbUrl) -> None:
     """room.csv and one <slug>.env per learner, readable by their owner only."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder.chmod(0o700)
@@ -125,10 +125,10 @@ def names_from(args: list[str], file: Path | None) -> list[str]:
 # ----- the server
 
 
-def learners_url(backend: Backend, host: str | None) -> URL:
+def learners_url(backend: Backend, host: str | None) -> DbUrl:
     """The server as learners reach it: `host` (HOST or HOST:PORT) if given, else the admin's
     host and port. The embedded server's private socket is the admin's alone."""
-    url = backend.admin_url.set(username=None, password=None)
+    url = backend.admin_url  # each seat puts its own role and password in (Seat.url)
     query = {k: v for k, v in url.query.items() if k != "host"}
     if host:
         name, _, port = host.rpartition(":") if ":" in host else (host, "", "")

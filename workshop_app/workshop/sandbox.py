@@ -14,7 +14,7 @@ def sandboxes() -> Path:
 
 def write_env(ch: Chapter, which: str = "blog") -> None:
     """The sandbox's .env, as a learner writes it: the app role's URL, password URL-encoded."""
-    url = ch.url(which).render_as_string(hide_password=False)
+    url = ch.server_url(which).render_as_string(hide_password=False)
     write_private(ch.sandbox / ".env", f"DATABASE_URL={url}\n")
 
 

@@ -33,7 +33,9 @@ def sandbox_head(sandbox: Path) -> tuple[str | None, str]:
 def initial_schema(ch: Chapter) -> dict[str, object]:
     """What the initial migration creates: the course's 0001 on a throw-away database."""
     short = f"ch{ch.number}_check_0001"
-    engine = create_engine(ch.backend.url(ch.backend.create_database(short)), poolclass=NullPool)
+    engine = create_engine(
+        ch.backend.url(ch.backend.create_database(short)).to_sqlalchemy(), poolclass=NullPool
+    )
     try:
         with engine.connect() as conn:
             upgrade(conn, "0001")
