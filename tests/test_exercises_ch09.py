@@ -1,9 +1,12 @@
 """Chapter 09's exercises refuse the typical wrong answers and actions, with a hint; the
 hands-on one is checked on the chapter's real starting state."""
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from exercise_support import assert_refused, cases, chapter_at_start
 from sqlalchemy import text
@@ -11,6 +14,8 @@ from sqlalchemy import text
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises import outcome, solution, solutions, solve
+from workshop_app.workshop.settings import ROOT
+from workshop_app.workshop.urls import libpq_conninfo
 
 WRONG: dict[int, list[object]] = {
     # A lets the skipping replica serve before the other finished migrating. B's waiting
@@ -138,3 +143,29 @@ def test_hands_on_solution_passes(ch09: Chapter) -> None:
     with ch09.engine().connect() as conn:  # the check rolled its test rows back
         assert conn.scalar(text("SELECT count(*) FROM users WHERE username LIKE 'check_%'")) == 0
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+
+
+def notebook_waiting_query() -> str:
+    """The query chapter 09 reports its two replicas' waits with (WAITING, in a code cell)."""
+    cells = json.loads((ROOT / "notebooks" / "09-deploying-without-downtime.ipynb").read_text())
+    source = "\n".join("".join(c["source"]) for c in cells["cells"] if c["cell_type"] == "code")
+    found = re.search(r'^WAITING = """(.*?)"""', source, re.M | re.S)
+    assert found, "chapter 09 no longer defines WAITING"
+    return found[1]
+
+
+def test_the_replica_that_holds_the_migration_lock_is_not_reported_polling(
+    backend: Backend, database: str
+) -> None:
+    """Between taking the advisory lock and its first migration statement, the winning replica
+    is idle after a COMMIT, like one that polls: reported as polling, the chapter's cell printed
+    two pollers now and then (nbval failed). Only replicas without the lock poll."""
+    url = libpq_conninfo(backend.url(database), application_name="replica")
+    with psycopg.connect(url, autocommit=True) as winner, psycopg.connect(url) as poller:
+        winner.execute("SELECT pg_try_advisory_lock(7210001)")
+        winner.execute("COMMIT")  # as env.py's wait_for_migration_lock ends, lock held
+        assert not poller.execute("SELECT pg_try_advisory_lock(7210001)").fetchone()[0]
+        poller.commit()
+        with psycopg.connect(libpq_conninfo(backend.url(database))) as report:
+            waiting = [row[0] for row in report.execute(notebook_waiting_query())]
+    assert waiting == ["polls the migration lock"]
