@@ -64,6 +64,22 @@ def test_check_passes_a_good_notebook_and_reports_a_changed_one(tmp_path: Path) 
     assert lines[-1].startswith("1 passed, 1 failed in ")
 
 
+def test_checks_kernels_keep_out_of_the_learners_ipython_and_jupyter_folders(
+    tmp_path: Path,
+) -> None:
+    """The check's kernels write their cells to an IPython history and their connection files
+    to a runtime folder: their own, not the learner's (whose history would fill with them)."""
+    ipython, runtime = tmp_path / "ipython", tmp_path / "runtime"
+    env = {**learner_env(tmp_path), "IPYTHONDIR": str(ipython), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    marker = f"print('{uuid.uuid4().hex}')"
+    probe = notebook(tmp_path / "probe.ipynb", f"{marker}\nprint(6 * 7)", "")
+    result = workshop_check(str(probe), env=env)
+    assert "probe.ipynb" in result.stdout  # it ran (and failed on purpose: output differs)
+    assert "42" in result.stdout
+    assert not ipython.exists(), sorted(ipython.rglob("*"))
+    assert not runtime.exists() or not any(runtime.iterdir()), sorted(runtime.iterdir())
+
+
 def test_check_leaves_the_learners_open_chapters_alone(backend: Backend, tmp_path: Path) -> None:
     env = learner_env(tmp_path)
     learner = dataclasses.replace(backend, learner=learner_slug(env["WORKSHOP_LEARNER"]))

@@ -51,8 +51,8 @@ def check_backend(backend: Backend) -> Backend:
 
 @contextmanager
 def own_place(backend: Backend) -> Iterator[dict[str, str]]:
-    """The environment of a check's kernels: its own learner and a fresh sandbox folder, held
-    under a lock per server and learner. Raises WorkshopError while another check holds it."""
+    """The environment of a check's kernels: its own learner, and fresh folders for the
+    sandbox, IPython and Jupyter's runtime files, held under a lock per server and learner. Raises WorkshopError while another check holds it."""
     learner = check_learner(backend)
     server = str(backend.server.home) if backend.server else backend.admin_url.render_as_string()
     key = hashlib.sha256(f"{server}\0{learner}".encode()).hexdigest()[:12]
@@ -68,11 +68,17 @@ def own_place(backend: Backend) -> Iterator[dict[str, str]]:
     # Inside the checkout (.workshop/ is ignored by git), as notebooks/sandbox is: tools such as
     # ruff, run by alembic's hooks, read the course's pyproject.toml from a parent folder.
     (ROOT / ".workshop").mkdir(exist_ok=True)
-    sandbox = tempfile.mkdtemp(prefix="check-sandbox-", dir=ROOT / ".workshop")
+    home = Path(tempfile.mkdtemp(prefix="check-", dir=ROOT / ".workshop"))
     try:
-        yield {"WORKSHOP_LEARNER": learner, "WORKSHOP_SANDBOX_DIR": sandbox}
+        yield {
+            "WORKSHOP_LEARNER": learner,
+            "WORKSHOP_SANDBOX_DIR": str(home / "sandbox"),
+            # The kernels' IPython history and connection files: the check's, not the learner's.
+            "IPYTHONDIR": str(home / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        }
     finally:
-        shutil.rmtree(sandbox, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
         lock.release()
 
 
