@@ -52,7 +52,8 @@ def check_backend(backend: Backend) -> Backend:
 @contextmanager
 def own_place(backend: Backend) -> Iterator[dict[str, str]]:
     """The environment of a check's kernels: its own learner, and fresh folders for the
-    sandbox, IPython and Jupyter's runtime files, held under a lock per server and learner. Raises WorkshopError while another check holds it."""
+    sandbox, IPython and Jupyter's runtime files, held under a lock per server and learner.
+    Raises WorkshopError while another check holds it."""
     learner = check_learner(backend)
     server = str(backend.server.home) if backend.server else backend.admin_url.render_as_string()
     key = hashlib.sha256(f"{server}\0{learner}".encode()).hexdigest()[:12]
