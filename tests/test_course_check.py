@@ -13,7 +13,7 @@ import pytest
 
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.course_check import check_backend, own_place
-from workshop_app.workshop.settings import ROOT, learner_slug
+from workshop_app.workshop.settings import FIELDS, ROOT, WorkshopSettings, learner_slug
 
 
 def notebook(path: Path, source: str, committed_output: str) -> Path:
@@ -156,8 +156,28 @@ def test_learners_on_one_hub_each_get_a_check_of_their_own(monkeypatch: pytest.M
     for user in ("t_hub_ann", "t_hub_bob"):
         monkeypatch.setenv("JUPYTERHUB_USER", user)
         with own_place(choose_backend()) as place:
-            learners.append(place["WORKSHOP_LEARNER"])
-    assert learners == ["t_hub_ann-check", "t_hub_bob-check"]
+            learners.append(place["WORKSHOP_CHECK_OF"])
+    assert learners == ["t_hub_ann", "t_hub_bob"]
+
+
+def test_a_learner_named_like_someones_check_is_not_that_check(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ann's check must never reset another learner's chapters, whatever that learner is
+    called: `ann-check`, or the very slug Ann's check uses."""
+    monkeypatch.delenv("WORKSHOP_CHECK_OF", raising=False)
+    ann = dataclasses.replace(backend, learner=learner_slug("t_ann"))
+    with own_place(ann) as place:  # the settings the check gives its kernels
+        given = {k.lower(): v for k, v in place.items() if k.lower() in FIELDS}
+    check_slug = WorkshopSettings(_env_file=None, **given).learner()
+    assert check_slug == check_backend(ann).learner
+    for name in ("t_ann-check", "t_ann_check", check_slug, f"{check_slug}-check"):
+        someone = WorkshopSettings(_env_file=None, workshop_learner=name).learner()
+        assert someone != check_slug, name
+    assert (
+        check_backend(ann).learner
+        != check_backend(dataclasses.replace(ann, learner="t_bob")).learner
+    )
 
 
 def made_with(prefix: str, backend: Backend) -> list[str]:

@@ -66,7 +66,7 @@ def test_chapters_doing_an_admins_work_in_their_cells_pass_their_check(
     """Chapter 02 creates its role and databases by hand (CREATE ROLE, GRANT ... TO
     CURRENT_USER, CREATE DATABASE ... OWNER); chapter 10 lets the app's role create databases
     (ALTER ROLE ... CREATEDB) and creates one for it. Whole notebooks, as `workshop check` runs
-    them (with a learner of its own: `<learner>-check`)."""
+    them (with a learner of its own: `<learner>_check_<hash>`)."""
     env = learner_env(least_admin.admin_url, tmp_path)
     try:
         result = workshop("check", "-j", "2", "02", "10", env=env)

@@ -23,7 +23,7 @@ from test_cli import workshop
 from workshop_app.workshop.backend import Backend, choose_backend
 from workshop_app.workshop.course_check import check_backend
 from workshop_app.workshop.reset import reset
-from workshop_app.workshop.settings import WorkshopSettings, learner_slug
+from workshop_app.workshop.settings import WorkshopSettings, check_slug
 
 pytestmark = pytest.mark.db
 
@@ -84,7 +84,7 @@ def learner_backend(url: str, monkeypatch: pytest.MonkeyPatch) -> Backend:
 
 def leftovers(instructor: Instructor, *learners: str) -> list[str]:
     """Databases and roles of these learners (and of their `workshop check`) on the server."""
-    checks = [learner_slug(f"{s}-check") for s in learners]
+    checks = [check_slug(s) for s in learners]
     prefixes = [p for s in learners for p in (f"ws_{s}__", f"ws_room_{s}")]
     prefixes += [f"ws_{c}__" for c in checks]
     with connect(instructor.superuser) as conn:

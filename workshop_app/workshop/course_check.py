@@ -5,8 +5,9 @@ the committed ones through notebooks/nbval_sanitize.cfg), up to `jobs` at a time
 printed as each one finishes; a failing notebook's report follows in full.
 
 The chapters run in a sandbox folder of their own (a temporary one) and with databases of their
-own (learner `<you>-check`), so a check never resets what a learner has open in JupyterLab. One
-check at a time per server and learner: a second one says so and stops.
+own (learner `<you>_check_<hash>`, see settings.check_slug), so a check never resets what a
+learner has open in JupyterLab. One check at a time per server and learner: a second one says so
+and stops.
 """
 
 import dataclasses
@@ -27,7 +28,7 @@ import fasteners
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.errors import WorkshopError
-from workshop_app.workshop.settings import ROOT, learner_slug
+from workshop_app.workshop.settings import ROOT, check_slug
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,10 @@ class Result:
     report: str
 
 
-def check_learner(backend: Backend) -> str:
-    """The learner name the check's kernels use: yours (the course's slug of it), with `-check`.
-    Its slug ends in a hash (learner_slug): a prefix of its own, distinct for each learner."""
-    return f"{backend.learner}-check"
-
-
 def check_backend(backend: Backend) -> Backend:
-    """This learner's check on this server, as its kernels see it (for cleanup)."""
-    return dataclasses.replace(backend, learner=learner_slug(check_learner(backend)))
+    """This learner's check on this server, as its kernels see it (WORKSHOP_CHECK_OF names the
+    learner; its slug is check_slug's, distinct from every learner's own)."""
+    return dataclasses.replace(backend, learner=check_slug(backend.learner))
 
 
 @contextmanager
@@ -54,7 +50,7 @@ def own_place(backend: Backend) -> Iterator[dict[str, str]]:
     """The environment of a check's kernels: its own learner, and fresh folders for the
     sandbox, IPython and Jupyter's runtime files, held under a lock per server and learner.
     Raises WorkshopError while another check holds it."""
-    learner = check_learner(backend)
+    learner = check_slug(backend.learner)
     server = str(backend.server.home) if backend.server else backend.admin_url.render_as_string()
     key = hashlib.sha256(f"{server}\0{learner}".encode()).hexdigest()[:12]
     lock_path = Path(tempfile.gettempdir()) / f"workshop-check-{key}.lock"
@@ -72,7 +68,7 @@ def own_place(backend: Backend) -> Iterator[dict[str, str]]:
     home = Path(tempfile.mkdtemp(prefix="check-", dir=ROOT / ".workshop"))
     try:
         yield {
-            "WORKSHOP_LEARNER": learner,
+            "WORKSHOP_CHECK_OF": backend.learner,
             "WORKSHOP_SANDBOX_DIR": str(home / "sandbox"),
             # The kernels' IPython history and connection files: the check's, not the learner's.
             "IPYTHONDIR": str(home / "ipython"),
@@ -121,7 +117,7 @@ def run_all(notebooks: list[Path], jobs: int, place: dict[str, str]) -> int:
     width = max(len(n.name) for n in notebooks)
     print(
         f"Running {len(notebooks)} notebooks, {jobs} at a time, in a sandbox and databases "
-        f"of their own (learner {place['WORKSHOP_LEARNER']!r}) ...",
+        f"of their own (learner {check_slug(place['WORKSHOP_CHECK_OF'])!r}) ...",
         flush=True,
     )
     results = []

@@ -19,6 +19,7 @@ FIELDS: dict[str, type] = {
     "workshop_database_url": str,
     "database_url": str,
     "workshop_learner": str,
+    "workshop_check_of": str,
     "jupyterhub_user": str,
     "workshop_data_dir": Path,
     "workshop_pg_port": int,
@@ -68,6 +69,8 @@ class WorkshopSettings:
     # never collide. Default: the room's learner when the server's URL names a room login (see
     # room.py), else the JupyterHub user, else the operating-system user name.
     workshop_learner: str | None
+    # Set by `workshop check` for its kernels: the learner whose check this is (course_check.py).
+    workshop_check_of: str | None
     # Set by JupyterHub for each user's server (where the OS user is often `jovyan` for all).
     jupyterhub_user: str | None
     # Where the embedded server keeps its data. Default: .workshop/postgres in the checkout
@@ -108,6 +111,8 @@ class WorkshopSettings:
         return value, name, f"{name} from {'environment' if os.environ.get(name) else '.env'}"
 
     def learner(self) -> str:
+        if self.workshop_check_of:
+            return check_slug(self.workshop_check_of)
         if self.workshop_learner:
             return learner_slug(self.workshop_learner)
         if (chosen := self.server_setting()) and (slug := room_learner(chosen[1])):
@@ -163,3 +168,12 @@ def learner_slug(name: str) -> str:
         return slug
     digest = hashlib.sha256(name.encode()).hexdigest()[:6]
     return f"{slug[: SLUG_MAX - 7].rstrip('_') or 'learner'}_{digest}"
+
+
+def check_slug(learner: str) -> str:
+    """The learner slug of `learner`'s `workshop check`: `<learner>_check_<6 hex>`. No name
+    gets it from learner_slug, which hashes every name ending like `_<6 hex>` again (only a
+    name whose own hash is those 6 digits could: a chance of 1 in 16 million), so a check
+    never touches another learner's chapters, whatever that learner is called."""
+    digest = hashlib.sha256(f"workshop check\0{learner}".encode()).hexdigest()[:6]
+    return f"{learner[: SLUG_MAX - 13].rstrip('_')}_check_{digest}"
