@@ -59,3 +59,20 @@ def test_every_solution_passes_in_its_chapter(
         for name in ("alembic/env.py", "alembic.ini"):
             left = (tmp_path / "ch03" / name).read_text()
             assert left == (tmp_path / "from_ch03" / Path(name).name).read_text(), name
+
+
+def test_chapter_03_files_keep_one_cached_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy made for an older notebook or course code goes when a new one is made."""
+    monkeypatch.setenv("WORKSHOP_SANDBOX_DIR", str(tmp_path))
+    stale = tmp_path / ".cache" / "from_ch03_000000000000"
+    stale.mkdir(parents=True)
+    (stale / "env.py").write_text("# made by an older course\n")
+    other = tmp_path / ".cache" / "something_else"
+    other.mkdir()
+    chapter_03_files(tmp_path / "one")
+    chapter_03_files(tmp_path / "two")
+    cached = sorted(p.name for p in (tmp_path / ".cache").iterdir())
+    assert len(cached) == 2 and "something_else" in cached and stale.name not in cached, cached
+    assert (tmp_path / "one" / "env.py").read_text() == (tmp_path / "two" / "env.py").read_text()

@@ -169,6 +169,9 @@ def chapter_03_files(target: Path) -> None:
             building.rename(made)
         except OSError:  # another reset made it first
             shutil.rmtree(building)
+        for stale in made.parent.glob("from_ch03_*"):  # made for an older notebook or code
+            if stale != made:
+                shutil.rmtree(stale, ignore_errors=True)
     shutil.copytree(made, target, dirs_exist_ok=True)
 
 
