@@ -3,7 +3,7 @@
 import difflib
 from pathlib import Path
 
-from sqlalchemy import Engine, NullPool, create_engine, inspect
+from sqlalchemy import Engine, inspect
 
 from workshop_app.workshop.alembic_runner import upgrade
 from workshop_app.workshop.chapter import Chapter
@@ -38,9 +38,7 @@ def compare_with_reference(ch: Chapter, which: str = "blog", revision: str = "he
     """Print whether one of the chapter's databases has exactly the schema that the course's
     reviewed history (alembic/ at the repository root) creates at `revision`."""
     short = f"ch{ch.number}_reference"
-    reference = create_engine(
-        ch.backend.url(ch.backend.create_database(short)).to_sqlalchemy(), poolclass=NullPool
-    )
+    reference = ch.engine(ch.backend.create_database(short), admin=True)
     try:
         with reference.connect() as conn:
             upgrade(conn, revision)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import NullPool, create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from workshop_app.workshop.alembic_runner import upgrade
 from workshop_app.workshop.chapter import Chapter
@@ -33,9 +33,7 @@ def sandbox_head(sandbox: Path) -> tuple[str | None, str]:
 def initial_schema(ch: Chapter) -> dict[str, object]:
     """What the initial migration creates: the course's 0001 on a throw-away database."""
     short = f"ch{ch.number}_check_0001"
-    engine = create_engine(
-        ch.backend.url(ch.backend.create_database(short)).to_sqlalchemy(), poolclass=NullPool
-    )
+    engine = ch.engine(ch.backend.create_database(short), admin=True)
     try:
         with engine.connect() as conn:
             upgrade(conn, "0001")
