@@ -153,6 +153,24 @@ def test_url_masks_the_password_unless_asked() -> None:
     assert shown.stdout.strip() == "postgresql+psycopg://bob:hunter2@127.0.0.1:5432/shop"
 
 
+def test_output_piped_into_a_reader_that_stops_is_no_error() -> None:
+    """`workshop db url | head -c 0`: the reader is gone before the command writes."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_URLS}
+    env["WORKSHOP_DATABASE_URL"] = "postgresql://bob:pw@127.0.0.1:5432/shop"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workshop_app", "db", "url"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    proc.stdout.close()  # before the command starts writing: its output has nowhere to go
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141  # as a shell tool killed by SIGPIPE: 128 + 13
+    assert stderr == ""
+
+
 def test_psql_runs_against_the_configured_server(backend: Backend) -> None:
     url = os.environ.get("WORKSHOP_DATABASE_URL")
     result = workshop("db", "psql", "-Atc", "SELECT 6 * 7", database_url=url)

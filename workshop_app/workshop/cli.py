@@ -321,7 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         args.args = extra + args.args
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+        return code
+    except BrokenPipeError:  # `workshop ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+        return 141  # as a shell tool stopped by SIGPIPE (128 + 13)
     except WorkshopError as err:
         print(f"workshop: {err}", file=sys.stderr)
         return 2
