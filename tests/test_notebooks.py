@@ -69,6 +69,8 @@ def test_committed_outputs_are_complete_and_clean(path: Path) -> None:
         assert not MACHINE_PATH.search(out), f"code cell {i} shows a path of this machine"
         assert not UNMASKED_URL.search(out + text(cell)), f"code cell {i} shows a password"
         assert '"output_type": "error"' not in out, f"code cell {i} ends in an error"
+        # when it last ran: every re-execution would change every cell's lines
+        assert "execution" not in cell["metadata"], f"code cell {i} records its run's times"
     if path.name[:2] != "00":  # how exercises arrive: tests/test_exercises.py
         assert len([c for c in code if "check(" in text(c)]) >= 2
 

@@ -6,22 +6,27 @@ import re
 import sys
 from urllib.parse import quote
 
+from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.settings import ROOT
 
 
-def volatile_paths(ch: Chapter) -> dict[str, str]:
+def machine_paths(backend: Backend) -> dict[str, str]:
     """Paths of this machine that outputs would show, and what to show instead."""
-
-    paths = {str(ch.sandbox): ".", str(ROOT): "<course>", sys.prefix: "<python>"}
-    if ch.backend.server is not None:
-        socket_dir = str(ch.backend.server.socket_dir)
+    paths = {str(ROOT): "<course>", sys.prefix: "<python>"}
+    if backend.server is not None:
+        socket_dir = str(backend.server.socket_dir)
         paths |= {
             socket_dir: "<socket>",
             quote(socket_dir, safe=""): "<socket>",
-            str(ch.backend.server.home): "<server>",
+            str(backend.server.home): "<server>",
         }
     return paths
+
+
+def volatile_paths(ch: Chapter) -> dict[str, str]:
+    """A chapter's: the machine's paths, and its sandbox (the `!` commands' folder) as `.`."""
+    return {str(ch.sandbox): ".", **machine_paths(ch.backend)}
 
 
 class _Scrubbed:
