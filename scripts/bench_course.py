@@ -76,6 +76,17 @@ def alembic_commands(notebook: Path) -> int:
     return sum(len(ALEMBIC_COMMAND.findall(source)) for source in code)
 
 
+def pytest_start_seconds(repeat: int = 3) -> float:
+    """Median seconds of pytest starting and collecting a chapter with nbval: what the course
+    check's process for each chapter pays before its kernel starts."""
+    notebook = chapter_notebooks()[0]
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--co", str(notebook)]
+    return statistics.median(
+        timed(lambda: subprocess.run(argv, cwd=ROOT, check=True, capture_output=True))
+        for _ in range(repeat)
+    )
+
+
 def shell_command_seconds(repeat: int = 20) -> float:
     """Median seconds of a `!true` in a chapter: IPython's pseudo-terminal as the kit sets it
     up, the command itself taking no time."""
@@ -120,6 +131,8 @@ def main() -> None:
     row("a `!` command in a chapter, beyond the command's own time", shell_command_seconds(), 0.05)
     chapters: dict[str, float] = {}
     alembic = 0.0
+    start = pytest_start_seconds()
+    rows.append(("pytest starts and collects a chapter (nbval)", start, "-", "-"))
     if not args.quick:
         print("running the course check with -j 1, then -j 2 ...", file=sys.stderr, flush=True)
         before = alembic_seconds()
@@ -147,8 +160,16 @@ def main() -> None:
             number, count = notebook.name[:2], alembic_commands(notebook)
             if number in chapters:
                 spent = count * alembic
-                where.append((number, chapters[number], count, spent, chapters[number] - spent))
-        header = ("chapter", "seconds alone", "`alembic` commands", "≈ their seconds", "the rest")
+                rest = chapters[number] - spent - start
+                where.append((number, chapters[number], start, count, spent, rest))
+        header = (
+            "chapter",
+            "seconds alone",
+            "pytest start",
+            "`alembic` commands",
+            "≈ their seconds",
+            "the rest",
+        )
         print_table(header, where)
 
 

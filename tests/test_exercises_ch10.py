@@ -116,6 +116,14 @@ def test_a_test_that_passes_with_two_heads_too_gets_a_hint(chapter: Chapter) -> 
     assert "second head" in result.message
 
 
+def test_a_test_that_counts_todays_revisions_gets_a_hint(chapter: Chapter) -> None:
+    """Right on this history, wrong after the next migration: it would fail every new commit."""
+    with_suite(chapter, body("assert len(revisions(alembic_config)) == 2"))
+    result = outcome("10", 1, ch=chapter)
+    assert result.ok is False, result.line()
+    assert "one more revision" in result.message
+
+
 def test_broken_syntax_and_a_missing_test_get_hints(chapter: Chapter) -> None:
     with_suite(chapter, body("assert len(heads) ==="))
     result = outcome("10", 1, ch=chapter)

@@ -2,11 +2,12 @@
 
 import ast
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workshop_app.workshop.chapter import Chapter
@@ -15,8 +16,9 @@ from workshop_app.workshop.exercises.common import Exercise, Result, correct, hi
 TESTS = Path("tests") / "test_migrations.py"
 NODE = f"{TESTS.as_posix()}::test_single_head"
 
-# A revision that branches off the first one: with it the history has two heads.
-SECOND_HEAD = '''"""a second head, for the check"""
+# A revision for a copy of the history, on top of `parent`: on the first revision it is a
+# second head; on the head, one more migration in line (still one head).
+EXTRA_REVISION = '''"""one more revision, for the check"""
 
 revision = "9999"
 down_revision = "{parent}"
@@ -95,24 +97,51 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     good = run_test(ch.sandbox)
     if good.returncode != 0:
         return hint(f"test_single_head fails on this history, which has one head: {why(good)}")
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "project"
-        shutil.copytree(ch.sandbox, copy, ignore=shutil.ignore_patterns("__pycache__", "*.log"))
-        versions = copy / "alembic" / "versions"
-        first = sorted(versions.glob("*.py"))
-        match = (
-            re.search(r'^revision[^=]*= "([^"]+)"', first[0].read_text(), re.M) if first else None
-        )
-        if match is None:
-            return hint("alembic/versions has no revision to branch from: run the chapter first.")
-        (versions / "9999_second_head.py").write_text(SECOND_HEAD.format(parent=match[1]))
-        broken = run_test(copy)
-    if broken.returncode == 0:
+    try:
+        first, head = first_and_head(ch.sandbox)
+    except Exception as err:  # a revision file the learner broke, or no history yet
+        return hint(f"alembic cannot read the history in alembic/versions: {err}")
+    with with_revision(ch.sandbox, first) as copy:
+        branched = run_test(copy)
+    if branched.returncode == 0:
         return hint(
             "test_single_head also passes on a copy of the history with a second head: "
             "it must fail when there are two heads."
         )
-    return correct("it passes on a history with one head and fails when a second head appears.")
+    with with_revision(ch.sandbox, head) as copy:
+        longer = run_test(copy)
+    if longer.returncode != 0:
+        return hint(
+            "test_single_head fails on a copy of the history with one more revision in line "
+            f"after {head} (still one head): {why(longer)}. Ask the history for its heads "
+            "instead of counting what it has today."
+        )
+    return correct(
+        "it passes on a history with one head, also after one more migration, and fails when "
+        "a second head appears."
+    )
+
+
+def first_and_head(project: Path) -> tuple[str, str]:
+    """The history's first revision and its (one) head."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(Config(str(project / "alembic.ini")))
+    revisions = list(script.walk_revisions())  # newest first
+    return revisions[-1].revision, script.get_current_head()
+
+
+@contextmanager
+def with_revision(project: Path, parent: str) -> Iterator[Path]:
+    """A copy of the project whose history has one more revision, on top of `parent`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "project"
+        shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__", "*.log"))
+        (copy / "alembic" / "versions" / "9999_for_the_check.py").write_text(
+            EXTRA_REVISION.format(parent=parent)
+        )
+        yield copy
 
 
 ANSWER_2 = "test_data_survives"
