@@ -9,7 +9,7 @@ from exercise_support import assert_refused, cases, chapter_at_start
 
 from workshop_app.workshop.backend import Backend
 from workshop_app.workshop.chapter import Chapter
-from workshop_app.workshop.exercises import outcome, solution, solve
+from workshop_app.workshop.exercises import ch07, outcome, solution, solve
 from workshop_app.workshop.settings import ROOT
 
 WRONG: dict[int, list[object]] = {
@@ -51,6 +51,37 @@ IN_TRANSACTION = (
 NOT_ROBUST = """    with op.get_context().autocommit_block():
         op.create_index("ix_posts_date_posted", "posts", ["date_posted"],
                         postgresql_concurrently=True)"""
+
+IF_NOT_EXISTS_ALONE = """    with op.get_context().autocommit_block():
+        op.create_index("ix_posts_date_posted", "posts", ["date_posted"],
+                        postgresql_concurrently=True, if_not_exists=True)"""
+UNDER_ENV_LIMITS = """    with op.get_context().autocommit_block():
+        op.drop_index("ix_posts_date_posted", table_name="posts", postgresql_concurrently=True,
+                      if_exists=True)
+        op.create_index("ix_posts_date_posted", "posts", ["date_posted"],
+                        postgresql_concurrently=True, if_not_exists=True)"""
+NOT_RESTORED = UNDER_ENV_LIMITS.replace(
+    "    with op.get_context().autocommit_block():\n",
+    "    with op.get_context().autocommit_block():\n"
+    '        op.execute("SET statement_timeout = 0")\n'
+    "        op.execute(\"SET lock_timeout = '1min'\")\n",
+)
+
+
+def with_env_limits(ch: Chapter) -> None:
+    """env.py as the chapter leaves it before the exercises: it sets both timeouts."""
+    env = ch.sandbox / "alembic" / "env.py"
+    block = "    with context.begin_transaction():\n        context.run_migrations()\n"
+    assert block in env.read_text()
+    env.write_text(
+        env.read_text().replace(
+            block,
+            "    with context.begin_transaction():\n"
+            "        context.execute(\"SET lock_timeout = '500ms'\")\n"
+            "        context.execute(\"SET statement_timeout = '60s'\")\n"
+            "        context.run_migrations()\n",
+        )
+    )
 
 
 def write_0007(ch: Chapter, upgrade: str) -> Path:
@@ -113,6 +144,37 @@ def test_hands_on_a_build_that_cannot_be_rerun_is_flagged(start: Chapter) -> Non
     assert ok is False and "INVALID" in message
 
 
+def test_hands_on_if_not_exists_alone_is_flagged(start: Chapter) -> None:
+    """squawk passes it, but a rerun after a failed build keeps the INVALID index."""
+    write_0007(start, IF_NOT_EXISTS_ALONE)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "IF NOT EXISTS" in message and "drop" in message, message
+
+
+def test_hands_on_a_build_under_env_pys_timeouts_is_flagged(start: Chapter) -> None:
+    with_env_limits(start)
+    write_0007(start, UNDER_ENV_LIMITS)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "statement_timeout" in message and "60s" in message, message
+
+
+def test_hands_on_limits_not_set_back_after_the_build_are_flagged(start: Chapter) -> None:
+    with_env_limits(start)
+    write_0007(start, NOT_RESTORED)
+    deploy(start)
+    ok, message = verdict(start)
+    assert ok is False and "after yours" in message, message
+
+
+def test_hands_on_the_solution_passes_under_env_pys_timeouts(start: Chapter) -> None:
+    with_env_limits(start)
+    solve("07", 3, start)
+    ok, message = verdict(start)
+    assert ok, message
+
+
 def test_hands_on_the_migration_deployed_without_the_model_change_fails_alembic_check(
     start: Chapter,
 ) -> None:
@@ -151,3 +213,21 @@ def test_hands_on_an_index_made_by_hand_or_left_invalid_gets_a_hint(start: Chapt
     engine.dispose()
     ok, message = verdict(start)
     assert ok is False and "no migration creates it" in message
+
+
+def test_a_build_that_waits_only_env_pys_lock_timeout_is_flagged() -> None:
+    """The statement_timeout lifted, lock_timeout still 500 ms: one open report cancels it."""
+    sql = (
+        "BEGIN;\n\nSET lock_timeout = '500ms';\n\nSET statement_timeout = '60s';\n\n"
+        "-- Running upgrade 0006 -> 0007\n\nCOMMIT;\n\nSET statement_timeout = 0;\n\n"
+        "DROP INDEX CONCURRENTLY IF EXISTS ix_posts_date_posted;\n\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_posts_date_posted ON posts (date_posted);\n"
+    )
+    problem = ch07.build_problem(sql)
+    assert problem and "lock_timeout 500ms" in problem
+    fixed = sql.replace(
+        "SET statement_timeout = 0;", "SET statement_timeout = 0;\n\nSET lock_timeout = '1min';"
+    )
+    assert "after yours" in ch07.build_problem(fixed)  # nothing set back afterwards
+    restored = fixed + "\nSET statement_timeout = '60s';\n\nSET lock_timeout = '500ms';\n"
+    assert ch07.build_problem(restored) is None

@@ -19,13 +19,14 @@ pytestmark = pytest.mark.db  # .ci/run runs these on every server
 
 HANDS_ON = re.compile(r'^check\("(\d\d)", (\d+), ch=ch\)', re.M)
 ANSWER = re.compile(r"^(answer_(\d+)) = \.\.\.", re.M)
+CHECK = re.compile(r"(?<![.\w])check\(")  # the exercises' check(), not command.check()
 
 
 def answered(nb: nbformat.NotebookNode, chapter: str) -> list[int]:
     """Fill in every exercise the way notebooks/solutions/ says; the indexes of check cells."""
     checks = []
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "check(" not in cell.source:
+        if cell.cell_type != "code" or not CHECK.search(cell.source):
             continue
         source = ANSWER.sub(rf'\1 = solution("{chapter}", \2)', cell.source)
         source = HANDS_ON.sub(r'solve("\1", \2, ch)\n\g<0>', source)

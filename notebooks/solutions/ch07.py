@@ -12,13 +12,16 @@ EXERCISE_1 = "b"
 EXERCISE_2 = "0006"
 
 # 3. A migration that builds the index CONCURRENTLY (outside the migration's transaction, in an
-#    autocommit block, without env.py's statement_timeout), robust to a rerun after a failed
-#    build; the model declares the index (index=True: same name), so `alembic check` passes;
-#    then deployed to prod.
+#    autocommit block), as the chapter's 0005 does: without env.py's short timeouts for the
+#    build, set back afterwards for the revisions that follow; robust to a rerun after a failed
+#    build (the INVALID leftover dropped first). The model declares the index (index=True: the
+#    same name), so `alembic check` passes; then deployed to prod.
 UPGRADE = '''    """Index posts by date, without blocking writes."""
     with op.get_context().autocommit_block():
-        # A statement_timeout set for the session (env.py) would cancel a long build.
+        # env.py's session-wide timeouts would cancel a long build and leave an INVALID index:
+        # no limit for the build, and longer to wait for the transactions already running.
         op.execute("SET statement_timeout = 0")
+        op.execute("SET lock_timeout = '1min'")
         # A failed CONCURRENTLY build leaves an INVALID index of this name: drop it first.
         op.drop_index(
             "ix_posts_date_posted", table_name="posts", postgresql_concurrently=True, if_exists=True
@@ -29,7 +32,10 @@ UPGRADE = '''    """Index posts by date, without blocking writes."""
             ["date_posted"],
             postgresql_concurrently=True,
             if_not_exists=True,
-        )'''
+        )
+        # Back to env.py's limits for the revisions this run applies after this one.
+        op.execute("SET statement_timeout = '60s'")
+        op.execute("SET lock_timeout = '500ms'")'''
 DOWNGRADE = '''    """Drop the index, without blocking writes."""
     with op.get_context().autocommit_block():
         op.drop_index(

@@ -73,6 +73,86 @@ FINDINGS = {
 }
 
 
+STATEMENT = re.compile(r"(.*?);\s*(?:\n|$)", re.S)
+SETTING = re.compile(
+    r"^(SET|RESET)\s+(?:SESSION\s+)?(lock_timeout|statement_timeout|ALL)\b(?:\s*(?:=|TO)\s*(.+))?$",
+    re.I,
+)
+CONCURRENT_INDEX = re.compile(
+    r"^(CREATE|DROP)\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(IF\s+(?:NOT\s+)?EXISTS\s+)?(\S+)",
+    re.I,
+)
+UNITS_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "": 1}
+
+
+def milliseconds(value: str) -> int:
+    """A timeout as PostgreSQL reads it: 0, 60000, '60s', '1min' ..."""
+    match = re.fullmatch(r"'?\s*(\d+)\s*([a-z]*)\s*'?", value.strip(), re.I)
+    if match is None:  # DEFAULT, or what PostgreSQL would refuse anyway
+        return 0
+    return int(match[1]) * UNITS_MS.get(match[2].lower(), 1)
+
+
+def shown(ms: int) -> str:
+    return "none" if ms == 0 else f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def build_problem(sql: str) -> str | None:
+    """Read the revision's offline SQL in order, as the session would run it: is the
+    CONCURRENTLY build robust to a rerun, free of env.py's short timeouts, and are they set
+    back for the revisions after it? A hint, or None."""
+    limits = {"lock_timeout": 0, "statement_timeout": 0}  # the server's defaults
+    env_limits: dict[str, int] | None = None
+    dropped: set[str] = set()
+    built = False
+    for match in STATEMENT.finditer(sql):
+        lines = [ln for ln in match[1].splitlines() if ln.strip() and not ln.startswith("--")]
+        if env_limits is None and "-- Running upgrade" in match[1]:
+            env_limits = dict(limits)  # what env.py set before the revision began
+        statement = " ".join(ln.strip() for ln in lines)
+        if setting := SETTING.match(statement):
+            verb, name, value = setting.groups()
+            names = list(limits) if name.upper() == "ALL" else [name.lower()]
+            for key in names:
+                limits[key] = 0 if verb.upper() == "RESET" else milliseconds(value or "0")
+        elif index := CONCURRENT_INDEX.match(statement):
+            verb, guard, name = index.groups()
+            if verb.upper() == "DROP":
+                dropped.add(name)
+                continue
+            built = True
+            if guard and name not in dropped:
+                return (
+                    f"IF NOT EXISTS alone is not enough: after a failed build, a rerun finds "
+                    f"the INVALID index {name} and keeps it, never used. drop it first "
+                    "(op.drop_index(..., postgresql_concurrently=True, if_exists=True)), "
+                    "then create it."
+                )
+            if limits["statement_timeout"] and limits["statement_timeout"] < 3_600_000:
+                return (
+                    f"the build runs with statement_timeout {shown(limits['statement_timeout'])}"
+                    " (env.py's): on a big table it takes longer, is cancelled, and leaves an "
+                    "INVALID index. Lift it for the build: SET statement_timeout = 0."
+                )
+            if limits["lock_timeout"] and limits["lock_timeout"] < 10_000:
+                return (
+                    f"the build runs with lock_timeout {shown(limits['lock_timeout'])}: "
+                    "CREATE INDEX CONCURRENTLY waits for every transaction that started "
+                    "before it, so one open report cancels it. Wait longer for the build "
+                    "(the chapter's migration sets '1min')."
+                )
+    lifted = [k for k, v in (env_limits or {}).items() if v and not 0 < limits[k] <= v]
+    if built and lifted:
+        now = ", ".join(f"{k} {shown(v)}" for k, v in limits.items())
+        was = ", ".join(f"{k} {shown(v)}" for k, v in env_limits.items())
+        return (
+            f"after the build the session keeps {now}: revisions that run after yours in the "
+            f"same upgrade would run without env.py's limits ({was}). Set them back at the "
+            "end of the autocommit block."
+        )
+    return None
+
+
 def venv_command(name: str) -> str:
     here = Path(sys.executable).parent / name
     return str(here) if here.exists() else (shutil.which(name) or name)
@@ -162,6 +242,8 @@ def ex3(answer: object, ch: Chapter | None) -> Result:
         )
     if rules:
         return hint(f"squawk on revision {rev.revision}'s SQL: {FINDINGS[rules[0]]}")
+    if problem := build_problem(sql):
+        return hint(f"revision {rev.revision}: {problem}")
     if not indexes:
         return hint(
             f"revision {rev.revision} looks right; prod has no index on date_posted "
