@@ -144,28 +144,25 @@ def test_hands_on_a_build_that_cannot_be_rerun_is_flagged(start: Chapter) -> Non
     assert ok is False and "INVALID" in message
 
 
-def test_hands_on_if_not_exists_alone_is_flagged(start: Chapter) -> None:
-    """squawk passes it, but a rerun after a failed build keeps the INVALID index."""
-    write_0007(start, IF_NOT_EXISTS_ALONE)
+@pytest.mark.parametrize(
+    ("upgrade", "env_limits", "expected"),
+    [
+        # squawk passes it, but a rerun after a failed build keeps the INVALID index
+        (IF_NOT_EXISTS_ALONE, False, ("IF NOT EXISTS", "drop")),
+        (UNDER_ENV_LIMITS, True, ("statement_timeout", "60s")),
+        (NOT_RESTORED, True, ("after yours",)),
+    ],
+    ids=["if-not-exists-alone", "under-env-timeouts", "limits-not-set-back"],
+)
+def test_hands_on_a_build_that_is_not_safe_is_flagged(
+    start: Chapter, upgrade: str, env_limits: bool, expected: tuple[str, ...]
+) -> None:
+    if env_limits:
+        with_env_limits(start)
+    write_0007(start, upgrade)
     deploy(start)
     ok, message = verdict(start)
-    assert ok is False and "IF NOT EXISTS" in message and "drop" in message, message
-
-
-def test_hands_on_a_build_under_env_pys_timeouts_is_flagged(start: Chapter) -> None:
-    with_env_limits(start)
-    write_0007(start, UNDER_ENV_LIMITS)
-    deploy(start)
-    ok, message = verdict(start)
-    assert ok is False and "statement_timeout" in message and "60s" in message, message
-
-
-def test_hands_on_limits_not_set_back_after_the_build_are_flagged(start: Chapter) -> None:
-    with_env_limits(start)
-    write_0007(start, NOT_RESTORED)
-    deploy(start)
-    ok, message = verdict(start)
-    assert ok is False and "after yours" in message, message
+    assert ok is False and all(text in message for text in expected), message
 
 
 def test_hands_on_the_solution_passes_under_env_pys_timeouts(start: Chapter) -> None:

@@ -151,23 +151,6 @@ def test_the_solution_passes_and_leaves_no_test_database(chapter: Chapter) -> No
     assert not list((chapter.sandbox / "alembic" / "versions").glob("9999_*"))  # copy only
 
 
-EMPTY_REVISION = '''"""{rev}"""
-
-revision = "{rev}"
-down_revision = {parents!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
 def test_the_stairway_walks_a_history_with_a_merge(chapter: Chapter, tmp_path: Path) -> None:
     """Chapter 07 teaches merges: the chapter's stairway must pass on such a history too
     (`downgrade -1` from a merge is ambiguous)."""
@@ -176,7 +159,7 @@ def test_the_stairway_walks_a_history_with_a_merge(chapter: Chapter, tmp_path: P
     shutil.copytree(chapter.sandbox, project, ignore=shutil.ignore_patterns("__pycache__"))
     versions = project / "alembic" / "versions"
     for rev, parents in (("0003", "0002"), ("0004", "0002"), ("0005", ("0003", "0004"))):
-        (versions / f"{rev}_x.py").write_text(EMPTY_REVISION.format(rev=rev, parents=parents))
+        (versions / f"{rev}_x.py").write_text(ch10.EMPTY_REVISION.format(rev=rev, parents=parents))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the project's .env
     run = subprocess.run(
         [

@@ -16,12 +16,12 @@ from workshop_app.workshop.exercises.common import Exercise, Result, correct, hi
 TESTS = Path("tests") / "test_migrations.py"
 NODE = f"{TESTS.as_posix()}::test_single_head"
 
-# A revision for a copy of the history, on top of `parent`: on the first revision it is a
+# A revision for a copy of the history, on top of its parent(s): on the first revision it is a
 # second head; on the head, one more migration in line (still one head).
-EXTRA_REVISION = '''"""one more revision, for the check"""
+EMPTY_REVISION = '''"""{rev}: an empty revision, for the check"""
 
-revision = "9999"
-down_revision = "{parent}"
+revision = "{rev}"
+down_revision = {parents!r}
 branch_labels = None
 depends_on = None
 
@@ -139,7 +139,7 @@ def with_revision(project: Path, parent: str) -> Iterator[Path]:
         copy = Path(tmp) / "project"
         shutil.copytree(project, copy, ignore=shutil.ignore_patterns("__pycache__", "*.log"))
         (copy / "alembic" / "versions" / "9999_for_the_check.py").write_text(
-            EXTRA_REVISION.format(parent=parent)
+            EMPTY_REVISION.format(rev="9999", parents=parent)
         )
         yield copy
 
