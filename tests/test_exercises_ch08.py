@@ -181,6 +181,27 @@ def test_1_the_solution_passes(ch: Chapter) -> None:
 # ----- 2. add 'pinned' and use it in the same migration
 
 
+def test_1_a_rename_whose_downgrade_still_drops_and_adds_is_refused(ch: Chapter) -> None:
+    """The upgrade fixed, autogenerate's downgrade kept: a downgrade would lose every text."""
+    rename_model(ch)
+    new_revision(
+        ch,
+        "rename content",
+        """
+def upgrade() -> None:
+    op.alter_column("posts", "content", new_column_name="body")
+
+
+def downgrade() -> None:
+    op.add_column("posts", sa.Column("content", sa.TEXT(), autoincrement=False, nullable=False))
+    op.drop_column("posts", "body")
+""",
+    )
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 1)
+    assert ok is False and "Rename both ways" in message, message
+
+
 def pin(ch: Chapter, upgrade: str, *, in_the_model: bool = True) -> None:
     """Chapter 08 at `status`, 'pinned' added to the model (unless told), and a revision "pin"
     whose upgrade() runs `upgrade` (its downgrade refuses, as an enum value cannot go)."""
@@ -232,6 +253,36 @@ op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 2)
     assert ok is False and "0 posts are pinned" in message
+
+
+def test_2_a_migration_that_pins_nothing_itself_is_refused(ch: Chapter) -> None:
+    """The value added and the post pinned by hand; the revision only mentions it."""
+    pin(ch, """# ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned': done by hand\npass\n""")
+    with ch.backend.connect(ch.database) as conn:
+        conn.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+        conn.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "ADD VALUE" in message and "UPDATE" in message, message
+
+
+def test_2_one_transaction_that_passed_only_because_the_value_was_there_is_refused(
+    ch: Chapter,
+) -> None:
+    """After "unsafe use of new value", the value added by hand: the same migration now runs,
+    and would fail again on every database that lacks the value."""
+    pin(
+        ch,
+        """\
+op.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+op.execute("UPDATE posts SET status = 'pinned' WHERE title = 'Hello, blog'")
+""",
+    )
+    with ch.backend.connect(ch.database) as conn:
+        conn.execute("ALTER TYPE post_status ADD VALUE IF NOT EXISTS 'pinned'")
+    sol.alembic(ch, "upgrade", "head")
+    ok, message = verdict(ch, 2)
+    assert ok is False and "autocommit_block" in message, message
 
 
 def test_2_the_model_must_know_the_value(ch: Chapter) -> None:

@@ -83,6 +83,18 @@ SELECT (SELECT version_num FROM alembic_version) AS version,
 """
 
 
+# A column of the rename dropped or added (autogenerate's way) rather than renamed.
+LOSSY = re.compile(
+    r"drop_column\(\s*['\"]posts['\"],\s*['\"](?:content|body)['\"]"
+    r"|add_column\(\s*['\"]posts['\"],\s*sa\.Column\(\s*['\"](?:content|body)['\"]"
+)
+
+
+def code_of(source: str) -> str:
+    """A migration's source without its comments (what runs, roughly)."""
+    return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+
+
 def ex1(answer: object, ch: Chapter | None) -> Result:
     """posts.content renamed to body: values kept, NOT NULL, model and database agree."""
     assert ch is not None
@@ -117,10 +129,10 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     if texts["nullable"] != "NO":
         return hint("body may be NULL now; content was NOT NULL.")
     for rev in new_files:
-        if re.search(r"drop_column\(\s*['\"]posts['\"],\s*['\"]content['\"]", files[rev]):
+        if LOSSY.search(code_of(files[rev])):
             return hint(
-                f"migration {rev} still drops content in its upgrade or downgrade: "
-                "rename both ways."
+                f"migration {rev} still drops or adds content or body in its upgrade or "
+                "downgrade: a downgrade would lose every post's text. Rename both ways."
             )
     return correct("renamed in the catalog: every post kept its text, and the model agrees.")
 
@@ -169,6 +181,19 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
         return hint(
             f"{pins['pinned']} posts are pinned: the migration should pin exactly the "
             "post titled 'Hello, blog'."
+        )
+    code, rev = code_of(files[new_files[0]]), new_files[0]
+    update = re.search(r"UPDATE\s+posts|posts\.update\(|update\(\s*posts", code, re.I)
+    if not re.search(r"ADD\s+VALUE", code, re.I) or not update:
+        return hint(
+            f"migration {rev} must do both itself: ADD VALUE and the UPDATE that pins the "
+            "post. What you ran by hand reaches no other database."
+        )
+    if not re.search(r"autocommit_block|\bCOMMIT\b", code[: update.start()], re.I):
+        return hint(
+            f"in migration {rev} the UPDATE runs in the transaction of ADD VALUE: on a "
+            "database without the value yet PostgreSQL refuses it (unsafe use of new value). "
+            "Commit ADD VALUE first: op.get_context().autocommit_block()."
         )
     if not re.search(r"['\"]pinned['\"]", model):
         return hint("the database knows pinned, the model's Enum does not: add it there too.")
