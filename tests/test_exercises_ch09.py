@@ -136,6 +136,29 @@ def test_hands_on_refuses_a_column_added_by_hand_or_not_yet_migrated(ch09: Chapt
     assert "run `alembic upgrade head`" in verdict(ch09)
 
 
+def test_hands_on_refuses_an_expand_done_by_hand_under_an_empty_revision(
+    ch09: Chapter,
+) -> None:
+    """The column, trigger and backfill by hand, then a revision that only names them: no
+    other database would get them (chapter 03's empty migration)."""
+    sync = INSERT_ONLY_TRIGGER.split('"""')[1].replace("BEFORE INSERT", "BEFORE INSERT OR UPDATE")
+    sync = sync.replace(
+        "    NEW.avatar_url := coalesce(NEW.avatar_url, NEW.image_file);\n",
+        "    IF TG_OP = 'UPDATE' AND NEW.image_file IS DISTINCT FROM OLD.image_file THEN\n"
+        "        NEW.avatar_url := NEW.image_file;\n"
+        "    ELSIF TG_OP = 'UPDATE' THEN\n"
+        "        NEW.image_file := NEW.avatar_url;\n"
+        "    END IF;\n"
+        "    NEW.avatar_url := coalesce(NEW.avatar_url, NEW.image_file);\n",
+    )
+    with ch09.engine().begin() as conn:
+        conn.execute(text("ALTER TABLE users ADD COLUMN avatar_url varchar(200)"))
+        conn.exec_driver_sql(sync)
+        conn.execute(text("UPDATE users SET avatar_url = image_file"))
+    expand(ch09, "pass  # avatar_url: added by hand")
+    assert "reaches no other database" in verdict(ch09)
+
+
 def test_hands_on_solution_passes(ch09: Chapter) -> None:
     solve("09", 2, ch09)
     result = outcome("09", 2, None, ch09)

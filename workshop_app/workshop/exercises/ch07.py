@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import sqlparse
 from sqlalchemy import text
 
 from workshop_app.workshop.chapter import Chapter
@@ -73,7 +74,6 @@ FINDINGS = {
 }
 
 
-STATEMENT = re.compile(r"(.*?);\s*(?:\n|$)", re.S)
 SETTING = re.compile(
     r"^(SET|RESET)\s+(?:SESSION\s+)?(lock_timeout|statement_timeout|ALL)\b(?:\s*(?:=|TO)\s*(.+))?$",
     re.I,
@@ -105,11 +105,10 @@ def build_problem(sql: str) -> str | None:
     env_limits: dict[str, int] | None = None
     dropped: set[str] = set()
     built = False
-    for match in STATEMENT.finditer(sql):
-        lines = [ln for ln in match[1].splitlines() if ln.strip() and not ln.startswith("--")]
-        if env_limits is None and "-- Running upgrade" in match[1]:
+    for raw in sqlparse.split(sql):
+        if env_limits is None and "-- Running upgrade" in raw:
             env_limits = dict(limits)  # what env.py set before the revision began
-        statement = " ".join(ln.strip() for ln in lines)
+        statement = " ".join(sqlparse.format(raw, strip_comments=True).split()).rstrip(";")
         if setting := SETTING.match(statement):
             verb, name, value = setting.groups()
             names = list(limits) if name.upper() == "ALL" else [name.lower()]

@@ -6,7 +6,14 @@ import re
 from sqlalchemy import text
 
 from workshop_app.workshop.chapter import Chapter
-from workshop_app.workshop.exercises.common import Exercise, Result, correct, hint, waiting
+from workshop_app.workshop.exercises.common import (
+    Exercise,
+    Result,
+    code_of,
+    correct,
+    hint,
+    waiting,
+)
 
 # The story's posts (chapters.SEED_SQL) and their text, which a rename must keep.
 STORY_CONTENT = {
@@ -88,11 +95,6 @@ LOSSY = re.compile(
     r"drop_column\(\s*['\"]posts['\"],\s*['\"](?:content|body)['\"]"
     r"|add_column\(\s*['\"]posts['\"],\s*sa\.Column\(\s*['\"](?:content|body)['\"]"
 )
-
-
-def code_of(source: str) -> str:
-    """A migration's source without its comments (what runs, roughly)."""
-    return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
 
 
 def ex1(answer: object, ch: Chapter | None) -> Result:

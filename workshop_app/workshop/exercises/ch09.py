@@ -8,6 +8,7 @@ from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.exercises.common import (
     Exercise,
     Result,
+    code_of,
     correct,
     hint,
     refused,
@@ -21,6 +22,11 @@ def ex1(answer: object, ch: Chapter | None) -> Result:
     letters = {str(a).strip().upper() for a in given}
     if letters - set("ABCDE"):
         return hint('give letters from A to E, as a set of strings, e.g. {"A"}.')
+    if len(letters) > 1:  # a hint per letter would let one try rule out the others
+        return hint(
+            f"{len(letters)} letters: exactly one of the five does all three. Weigh each "
+            "against the three conditions, then give the one."
+        )
     if "A" in letters:
         return hint(
             "A's replica that skips the migration goes on to start its app at once, while "
@@ -173,6 +179,16 @@ def ex2(answer: object, ch: Chapter | None) -> Result:
         return hint(
             "when the new version updates avatar_url, image_file keeps the old value: "
             "sync on UPDATE in both directions."
+        )
+    code = code_of(files[version])
+    if not (
+        re.search(r"add_column|ADD\s+COLUMN", code, re.I)
+        and re.search(r"CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER", code, re.I)
+    ):
+        return hint(
+            f"migration {version}, where the database stands, does not itself add "
+            "avatar_url and its trigger: what you ran by hand reaches no other database. "
+            "Put the column, the trigger and the backfill in the migration."
         )
     return correct(
         "both columns exist, existing users are backfilled, and whichever column "

@@ -64,3 +64,9 @@ def statements(sql: str) -> list[str]:
     a check runs a learner's SQL only when it is the one statement asked for, so a `COMMIT`
     or a `DROP` after it never reaches the database."""
     return [s for s in sqlparse.split(sql) if sqlparse.format(s, strip_comments=True).strip()]
+
+
+def code_of(source: str) -> str:
+    """A Python file without its comments: roughly what runs (a comment that names a
+    statement is no statement)."""
+    return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
