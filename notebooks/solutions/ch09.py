@@ -27,7 +27,7 @@ revision = "{revision}"
 down_revision = "{down_revision}"
 
 SYNC = """
-CREATE FUNCTION users_sync_avatar_url() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION users_sync_avatar_url() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.avatar_url := coalesce(NEW.avatar_url, NEW.image_file);
@@ -39,17 +39,22 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER users_sync_avatar_url BEFORE INSERT OR UPDATE ON users
+CREATE OR REPLACE TRIGGER users_sync_avatar_url BEFORE INSERT OR UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION users_sync_avatar_url();
 """
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("avatar_url", sa.String(200), nullable=True))
-    op.execute(SYNC)
-    op.execute(
-        "UPDATE users SET avatar_url = image_file WHERE avatar_url IS DISTINCT FROM image_file"
+    # IF NOT EXISTS, OR REPLACE: a rerun after a failed backfill finds them in place.
+    op.add_column(
+        "users", sa.Column("avatar_url", sa.String(200), nullable=True), if_not_exists=True
     )
+    op.execute(SYNC)
+    # Column and trigger committed first; the backfill holds no ACCESS EXCLUSIVE lock.
+    with op.get_context().autocommit_block():
+        op.execute(
+            "UPDATE users SET avatar_url = image_file WHERE avatar_url IS DISTINCT FROM image_file"
+        )
 
 
 def downgrade() -> None:

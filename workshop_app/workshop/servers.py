@@ -114,7 +114,9 @@ def start(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {}), "PORT": str(port)},
+            # UVICORN_HOST: a chapter's entrypoint.sh listens where a container would
+            # (0.0.0.0) unless told; here, on this machine only.
+            env={**os.environ, "UVICORN_HOST": "127.0.0.1", **(env or {}), "PORT": str(port)},
             start_new_session=True,  # its own process group: stopped as a whole
             preexec_fn=_die_with_parent if die_with_parent and sys.platform == "linux" else None,
         )
