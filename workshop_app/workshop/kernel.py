@@ -17,6 +17,16 @@ def use_this_python_first() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def no_cached_bytecode() -> None:
+    """Chapters rewrite the app's files, then run `!alembic`, several times a second. Python
+    reuses a module's cached bytecode (`__pycache__`) while the file's mtime, in whole seconds,
+    and its size are unchanged: an edit that keeps the size, within the same second, would run
+    the old code. This kernel and the commands it starts write no cached bytecode, so none of
+    the sandbox's can be stale (the installed packages keep theirs)."""
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+
+
 def forget(package: str) -> None:
     """Drop an imported package so the next import reads its files again."""
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:

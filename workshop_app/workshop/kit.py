@@ -13,7 +13,12 @@ from workshop_app.workshop.chapter import Chapter
 from workshop_app.workshop.chapters import STARTS
 from workshop_app.workshop.compare import compare_with_reference, schema_of, show_diff
 from workshop_app.workshop.errors import error_line, expect_error
-from workshop_app.workshop.kernel import forget, use_this_python_first, watch_for_outside_reset
+from workshop_app.workshop.kernel import (
+    forget,
+    no_cached_bytecode,
+    use_this_python_first,
+    watch_for_outside_reset,
+)
 from workshop_app.workshop.output import stable_output, volatile_paths
 from workshop_app.workshop.reset import reset
 from workshop_app.workshop.urls import libpq_url
@@ -39,6 +44,7 @@ def setup(number: str) -> Chapter:
     # WORKSHOP_DATABASE_URL, or a leftover of another project).
     os.environ.pop("DATABASE_URL", None)
     use_this_python_first()
+    no_cached_bytecode()
     os.chdir(ch.sandbox)
     if str(ch.sandbox) not in sys.path:
         sys.path.insert(0, str(ch.sandbox))
