@@ -154,15 +154,19 @@ def downgrade() -> None:
     assert ok is False and "imports the app" in message
 
 
+RENAMED = """
+def upgrade() -> None:
+    op.alter_column("posts", "content", new_column_name="body")
+
+"""
+
+
 def test_1_renamed_in_the_database_but_not_in_the_model(ch: Chapter) -> None:
     new_revision(
         ch,
         "rename content",
-        """
-def upgrade() -> None:
-    op.alter_column("posts", "content", new_column_name="body")
-
-
+        RENAMED
+        + """
 def downgrade() -> None:
     op.alter_column("posts", "body", new_column_name="content")
 """,
@@ -178,20 +182,14 @@ def test_1_the_solution_passes(ch: Chapter) -> None:
     assert ok, message
 
 
-# ----- 2. add 'pinned' and use it in the same migration
-
-
 def test_1_a_rename_whose_downgrade_still_drops_and_adds_is_refused(ch: Chapter) -> None:
     """The upgrade fixed, autogenerate's downgrade kept: a downgrade would lose every text."""
     rename_model(ch)
     new_revision(
         ch,
         "rename content",
-        """
-def upgrade() -> None:
-    op.alter_column("posts", "content", new_column_name="body")
-
-
+        RENAMED
+        + """
 def downgrade() -> None:
     op.add_column("posts", sa.Column("content", sa.TEXT(), autoincrement=False, nullable=False))
     op.drop_column("posts", "body")
@@ -200,6 +198,9 @@ def downgrade() -> None:
     sol.alembic(ch, "upgrade", "head")
     ok, message = verdict(ch, 1)
     assert ok is False and "Rename both ways" in message, message
+
+
+# ----- 2. add 'pinned' and use it in the same migration
 
 
 def pin(ch: Chapter, upgrade: str, *, in_the_model: bool = True) -> None:
