@@ -8,7 +8,6 @@ Without arguments: every numbered chapter. Run after changing a chapter or what 
 
 import html
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from workshop_app.workshop.backend import current
-from workshop_app.workshop.output import machine_paths
+from workshop_app.workshop.output import machine_paths, replacer
 from workshop_app.workshop.settings import chapter_notebooks
 
 TIMEOUT_S = 120
@@ -47,18 +46,15 @@ def without_machine_paths(nb: nbformat.NotebookNode) -> None:
     """This machine's folders, in outputs the chapters do not scrub themselves (00's doctor
     table), as a chapter's own output shows them: `<course>`, `<server>`, ..."""
     paths = machine_paths(current())
-    pattern = re.compile("|".join(map(re.escape, sorted(paths, key=len, reverse=True))))
-
-    def scrub(text: str, as_html: bool = False) -> str:
-        return pattern.sub(lambda m: html.escape(paths[m[0]]) if as_html else paths[m[0]], text)
-
+    scrub = replacer(paths)
+    scrub_html = replacer({path: html.escape(name) for path, name in paths.items()})
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if "text" in out:
                 out.text = scrub(out.text)
             for mime, value in out.get("data", {}).items():
                 if isinstance(value, str) and mime.startswith("text/"):
-                    out.data[mime] = scrub(value, as_html=mime == "text/html")
+                    out.data[mime] = (scrub_html if mime == "text/html" else scrub)(value)
 
 
 def execute(path: Path) -> float:

@@ -4,6 +4,7 @@ depend on the terminal."""
 import os
 import re
 import sys
+from collections.abc import Callable
 from urllib.parse import quote
 
 from workshop_app.workshop.backend import Backend
@@ -29,6 +30,13 @@ def volatile_paths(ch: Chapter) -> dict[str, str]:
     return {str(ch.sandbox): ".", **machine_paths(ch.backend)}
 
 
+def replacer(replacements: dict[str, str]) -> Callable[[str], str]:
+    """A function that replaces each key found in a text by its value, the longest key first
+    (a path, before the folder it is in)."""
+    pattern = re.compile("|".join(map(re.escape, sorted(replacements, key=len, reverse=True))))
+    return lambda text: pattern.sub(lambda m: replacements[m[0]], text)
+
+
 class _Scrubbed:
     """Wraps the notebook's stdout/stderr: machine-specific paths become short stable names, and
     the CR LF line ends of `!` commands (they run in a terminal) become LF, as JupyterLab saves
@@ -36,10 +44,7 @@ class _Scrubbed:
 
     def __init__(self, stream: object, replacements: dict[str, str]) -> None:
         self._stream = stream
-        self._pattern = re.compile(
-            "|".join(map(re.escape, sorted(replacements, key=len, reverse=True)))
-        )
-        self._replacements = replacements
+        self._replace = replacer(replacements)
         self._cr = ""  # a CR that ended the last chunk: its LF may start the next one
 
     def write(self, s: str) -> int:
@@ -47,7 +52,7 @@ class _Scrubbed:
         if s.endswith("\r"):
             s, self._cr = s[:-1], "\r"
         s = s.replace("\r\n", "\n")
-        return self._stream.write(self._pattern.sub(lambda m: self._replacements[m[0]], s))
+        return self._stream.write(self._replace(s))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)
